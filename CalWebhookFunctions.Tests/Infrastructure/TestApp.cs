@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CalWebhookFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// The app's services exactly as Program.cs registers them (<c>AddCalWebhookFunctions</c>), over test settings,
+/// started so that start-up validation runs. Every log line is captured for assertions.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    public const string WebhookSecret = "test-integration-secret-7f3a";
+    public const string PreviousSecret = "test-previous-secret-19bc";
+    public const string SigningSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    public const string PublicUrl = "https://relay.example.test/api/webhooks/cal";
+
+    private readonly IHost _host;
+
+    private TestApp(IHost host, LogCapture logs)
+    {
+        _host = host;
+        Logs = logs;
+    }
+
+    public IServiceProvider Services => _host.Services;
+
+    public LogCapture Logs { get; }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>The settings every test starts from; a test overrides or removes (null) what it needs.</summary>
+    public static Dictionary<string, string?> DefaultSettings(string storageConnectionString) => new()
+    {
+        ["AzureWebJobsStorage"] = storageConnectionString,
+        ["CalCom:WebhookSecret"] = WebhookSecret,
+        ["CalCom:PreviousWebhookSecrets"] = PreviousSecret,
+        ["Webhook:PublicUrl"] = PublicUrl,
+        ["Forwarding:Url"] = "http://127.0.0.1:9/not-used",
+        ["Forwarding:SigningSecret"] = SigningSecret,
+    };
+
+    public static async Task<TestApp> StartAsync(string storageConnectionString,
+        IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configureServices = null)
+    {
+        var settings = DefaultSettings(storageConnectionString);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        return await StartWithSettingsAsync(settings, configureServices);
+    }
+
+    public static async Task<TestApp> StartWithSettingsAsync(IDictionary<string, string?> settings,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings.Where(s => s.Value is not null));
+        var logs = new LogCapture();
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Trace).AddProvider(logs);
+        builder.Services.AddCalWebhookFunctions(builder.Configuration);
+        configureServices?.Invoke(builder.Services);
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return new TestApp(host, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+/// <summary>Captures every log line, formatted, with its exception, so tests can assert what is (not) logged.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public string AllText => string.Join('\n', _lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
+                : "";
+            lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} | {structured} {exception}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CalWebhookFunctions;
+
+public static class AppRegistration
+{
+    /// <summary>Everything the functions need, by capability. The tests build their services through this too.</summary>
+    public static IServiceCollection AddCalWebhookFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services
+            .AddCalWebhookOptions(configuration)
+            .AddStorage(configuration)
+            .AddIngest();
+        return services;
+    }
+}

@@ -1,0 +1,35 @@
+namespace CalWebhookFunctions.Configuration;
+
+/// <summary>Settings under <c>CalCom__*</c>: the Cal.com integration (signing secrets and API access).</summary>
+public sealed class CalComOptions
+{
+    public const string Section = "CalCom";
+
+    /// <summary>The integration secret Cal.com signs deliveries with. Required.</summary>
+    public string WebhookSecret { get; set; } = "";
+
+    /// <summary>Comma-separated secrets still accepted while a rotation is under way.</summary>
+    public string? PreviousWebhookSecrets { get; set; }
+
+    /// <summary>Give every subscription its own secret derived from the integration secret and the connection id.</summary>
+    public bool ConnectionBoundSecrets { get; set; }
+
+    public string ApiBaseUrl { get; set; } = "https://api.cal.com";
+
+    /// <summary>Default credential for the Cal.com API; never logged.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Default organization for organization-scoped subscriptions (a positive integer).</summary>
+    public string? OrganizationId { get; set; }
+
+    public string ProviderConfigKey { get; set; } = "cal-com-oauth";
+
+    /// <summary>Comma-separated trigger names; empty means every BOOKING_* trigger.</summary>
+    public string? DefaultTriggers { get; set; }
+
+    /// <summary>The previous secrets as a list (blank entries dropped, whitespace trimmed).</summary>
+    public IReadOnlyList<string> PreviousSecretList() => SettingLists.Split(PreviousWebhookSecrets);
+
+    public long? OrganizationIdValue() =>
+        long.TryParse(OrganizationId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+}

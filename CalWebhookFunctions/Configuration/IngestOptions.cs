@@ -1,0 +1,15 @@
+namespace CalWebhookFunctions.Configuration;
+
+/// <summary>Settings under <c>Ingest__*</c>.</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Ingest";
+
+    public const long DefaultMaxBodyBytes = 1024 * 1024;
+
+    /// <summary>Hard upper bound a setting may ask for: the Functions host itself refuses bodies past 100 MB.</summary>
+    public const long UpperMaxBodyBytes = 100L * 1024 * 1024;
+
+    /// <summary>Larger bodies are refused with 413 before they are read.</summary>
+    public long MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
+}

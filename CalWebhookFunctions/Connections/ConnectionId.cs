@@ -1,0 +1,81 @@
+using System.Text;
+
+namespace CalWebhookFunctions.Connections;
+
+/// <summary>
+/// Connection ids are the caller's strings: slashes, <c>#</c>, <c>?</c>, spaces and any Unicode are fine.
+/// Only the unreasonable is refused: empty, longer than <see cref="MaxLength"/> characters, control
+/// characters, or broken UTF-16 (a lone surrogate cannot round-trip through UTF-8).
+/// </summary>
+public static class ConnectionId
+{
+    public const int MaxLength = 256;
+
+    public static bool IsValid(string? id, out string problem)
+    {
+        problem = "";
+        if (string.IsNullOrEmpty(id))
+        {
+            problem = "the connection id is empty";
+        }
+        else if (id.Length > MaxLength)
+        {
+            problem = $"the connection id is longer than {MaxLength} characters";
+        }
+        else if (id.Any(char.IsControl))
+        {
+            problem = "the connection id contains control characters";
+        }
+        else if (!IsWellFormedUtf16(id))
+        {
+            problem = "the connection id is not well-formed Unicode";
+        }
+        return problem.Length == 0;
+    }
+
+    /// <summary>
+    /// A table key for any valid connection id: <c>% / \ # ?</c> and control characters, which Azure Table
+    /// keys do not allow raw, are percent-encoded (UTF-8); everything else stays readable. Reversible.
+    /// </summary>
+    public static string ToTableKey(string id)
+    {
+        var builder = new StringBuilder(id.Length + 8);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < id.Length; i++)
+        {
+            var c = id[i];
+            if (c is '%' or '/' or '\\' or '#' or '?' || char.IsControl(c))
+            {
+                var length = Encoding.UTF8.GetBytes(id.AsSpan(i, 1), utf8);
+                foreach (var b in utf8[..length])
+                {
+                    builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>The connection id a table key was made from.</summary>
+    public static string FromTableKey(string key) => Uri.UnescapeDataString(key);
+
+    private static bool IsWellFormedUtf16(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+
+namespace CalWebhookFunctions.Ingest;
+
+/// <summary>Outcome of checking an <c>X-Cal-Signature-256</c> header.</summary>
+public enum SignatureCheck
+{
+    Valid,
+    /// <summary>No header, or an empty one.</summary>
+    Missing,
+    /// <summary>The literal <c>no-secret-provided</c> Cal.com sends for a subscription without a secret.</summary>
+    NoSecretProvided,
+    /// <summary>Not 64 hexadecimal characters.</summary>
+    Malformed,
+    /// <summary>Well formed, but made with none of the accepted secrets.</summary>
+    Mismatch,
+}
+
+/// <summary>
+/// Cal.com's webhook signature: lowercase hex of HMAC-SHA256 over the exact body bytes, keyed with the
+/// subscription's secret as UTF-8. Pure and allocation-free: the header is decoded and each candidate MAC
+/// computed on the stack, and the comparison takes the same time wherever the bytes differ.
+/// </summary>
+public static class CalSignature
+{
+    public const string HeaderName = "X-Cal-Signature-256";
+    public const string NoSecretProvided = "no-secret-provided";
+    public const int HexLength = HMACSHA256.HashSizeInBytes * 2;
+
+    /// <summary>Checks <paramref name="header"/> against the MAC of <paramref name="body"/> under each key.</summary>
+    public static SignatureCheck Verify(ReadOnlySpan<byte> body, ReadOnlySpan<char> header, IReadOnlyList<byte[]> keys)
+    {
+        header = header.Trim();
+        if (header.IsEmpty)
+        {
+            return SignatureCheck.Missing;
+        }
+        if (header.SequenceEqual(NoSecretProvided))
+        {
+            return SignatureCheck.NoSecretProvided;
+        }
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        if (header.Length != HexLength || !TryDecodeHex(header, expected))
+        {
+            return SignatureCheck.Malformed;
+        }
+
+        Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        var matched = false;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            HMACSHA256.HashData(keys[i], body, actual);
+            matched |= CryptographicOperations.FixedTimeEquals(actual, expected);
+        }
+        return matched ? SignatureCheck.Valid : SignatureCheck.Mismatch;
+    }
+
+    /// <summary>The header value Cal.com would send for <paramref name="body"/> signed with <paramref name="key"/>.</summary>
+    public static string Sign(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, body));
+
+    private static bool TryDecodeHex(ReadOnlySpan<char> hex, Span<byte> destination)
+    {
+        for (var i = 0; i < destination.Length; i++)
+        {
+            var high = HexValue(hex[2 * i]);
+            var low = HexValue(hex[(2 * i) + 1]);
+            if ((high | low) < 0)
+            {
+                return false;
+            }
+            destination[i] = (byte)((high << 4) | low);
+        }
+        return true;
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+}

@@ -1,0 +1,126 @@
+using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CalWebhookFunctions.Ingest;
+
+/// <summary>
+/// Receives one Cal.com delivery: reads the raw body within the size limit, works out which connection it
+/// names, verifies its signature with the secrets that connection allows, and stores it durably in the
+/// webhook queue. Nothing is stored unless the signature verifies, and nothing is acknowledged unless it
+/// was stored.
+/// </summary>
+public sealed class WebhookIngestor
+{
+    private readonly WebhookSecrets _secrets;
+    private readonly PendingWebhooks _queue;
+    private readonly TimeProvider _time;
+    private readonly ILogger<WebhookIngestor> _logger;
+    private readonly long _maxBodyBytes;
+
+    public WebhookIngestor(WebhookSecrets secrets, PendingWebhooks queue, IOptions<IngestOptions> options, TimeProvider time,
+        ILogger<WebhookIngestor> logger)
+    {
+        _secrets = secrets;
+        _queue = queue;
+        _time = time;
+        _logger = logger;
+        _maxBodyBytes = options.Value.MaxBodyBytes;
+    }
+
+    public async Task<IngestOutcome> IngestAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var body = await BodyReader.ReadAsync(request, _maxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return Reject(IngestStatus.TooLarge, request.ContentLength ?? _maxBodyBytes + 1, null);
+        }
+        if (body.Length == 0)
+        {
+            return Reject(IngestStatus.EmptyBody, 0, null);
+        }
+
+        var query = request.Query[ConnectionIdResolver.ParameterName];
+        var delivery = ConnectionIdResolver.Resolve(query.Count > 0 ? query[0] : null, body);
+        var connectionId = delivery.ConnectionId;
+
+        // Verify before judging anything the sender chose, so an unsigned caller learns nothing but 401.
+        var signature = request.Headers[CalSignature.HeaderName];
+        var check = signature.Count > 1
+            ? SignatureCheck.Malformed
+            : CalSignature.Verify(body, signature.Count == 1 ? signature[0] : null, _secrets.KeysFor(connectionId));
+        if (check != SignatureCheck.Valid)
+        {
+            return Reject(check switch
+            {
+                SignatureCheck.Missing => IngestStatus.SignatureMissing,
+                SignatureCheck.NoSecretProvided => IngestStatus.NoSecretProvided,
+                SignatureCheck.Malformed => IngestStatus.SignatureMalformed,
+                _ => IngestStatus.SignatureMismatch,
+            }, body.Length, null);
+        }
+        if (query.Count > 1)
+        {
+            return Reject(IngestStatus.InvalidConnectionId, body.Length, null, $"{ConnectionIdResolver.ParameterName} is given more than once");
+        }
+        if (connectionId is not null && !ConnectionId.IsValid(connectionId, out var problem))
+        {
+            return Reject(IngestStatus.InvalidConnectionId, body.Length, null, problem);
+        }
+
+        var message = new QueuedWebhook
+        {
+            EventId = Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"),
+            ReceivedAt = _time.GetUtcNow(),
+            ConnectionId = connectionId,
+            Headers = KeptHeadersOf(request),
+            BodyLength = body.Length,
+            Body = body,
+        };
+        var trigger = LoggableTrigger(delivery.TriggerEvent);
+        QueuedWebhook stored;
+        try
+        {
+            // Not the request's token: once verified, the event is stored even if Cal.com hangs up.
+            stored = await _queue.EnqueueAsync(message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            IngestLog.StorageFailed(_logger, ex, body.Length, trigger);
+            return new IngestOutcome(IngestStatus.StorageUnavailable);
+        }
+
+        IngestLog.Accepted(_logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
+            stored.BodyBlob is null ? "inline" : "in blob");
+        return new IngestOutcome(IngestStatus.Accepted, message.EventId);
+    }
+
+    private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? connectionId, string? detail = null)
+    {
+        IngestLog.Rejected(_logger, status, bodyBytes, connectionId);
+        return new IngestOutcome(status, Detail: detail);
+    }
+
+    private static Dictionary<string, string> KeptHeadersOf(HttpRequest request)
+    {
+        var kept = new Dictionary<string, string>(KeptHeaders.All.Count, StringComparer.OrdinalIgnoreCase);
+        foreach (var name in KeptHeaders.All)
+        {
+            var value = request.Headers[name];
+            if (value.Count > 0 && !string.IsNullOrEmpty(value[0]))
+            {
+                kept[name] = value.ToString();
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>Trigger names are logged only when they look like one; anything else the sender wrote is not.</summary>
+    private static string LoggableTrigger(string? trigger) =>
+        trigger is { Length: > 0 and <= 64 } && trigger.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_')
+            ? trigger
+            : "(none)";
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Serialization;
+
+namespace CalWebhookFunctions.Storage;
+
+/// <summary>
+/// One accepted Cal.com delivery as it waits in <c>cal-webhooks</c>: the raw body (base64 in JSON) or, when the
+/// message would pass the queue's 64 KiB limit, the name of the blob in <c>cal-webhook-payloads</c> holding it.
+/// </summary>
+public sealed record QueuedWebhook
+{
+    public const int CurrentVersion = 1;
+
+    [JsonPropertyName("v")]
+    public int Version { get; init; } = CurrentVersion;
+
+    [JsonPropertyName("eventId")]
+    public required string EventId { get; init; }
+
+    [JsonPropertyName("receivedAt")]
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>The <c>nangoConnectionId</c> the delivery named, if any (not yet matched against CalConnections).</summary>
+    [JsonPropertyName("connectionId")]
+    public string? ConnectionId { get; init; }
+
+    /// <summary>The received headers worth keeping, by their canonical names (see <see cref="KeptHeaders"/>).</summary>
+    [JsonPropertyName("headers")]
+    public required IReadOnlyDictionary<string, string> Headers { get; init; }
+
+    /// <summary>Length of the raw body in bytes.</summary>
+    [JsonPropertyName("bodyLength")]
+    public required int BodyLength { get; init; }
+
+    /// <summary>The raw body, exactly as received; null when it lives in <see cref="BodyBlob"/>.</summary>
+    [JsonPropertyName("body")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public byte[]? Body { get; init; }
+
+    /// <summary>Name of the blob in <c>cal-webhook-payloads</c> holding the raw body, when it was too large to inline.</summary>
+    [JsonPropertyName("bodyBlob")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? BodyBlob { get; init; }
+}
+
+/// <summary>The request headers carried with an accepted event, by canonical name.</summary>
+public static class KeptHeaders
+{
+    public const string ContentType = "Content-Type";
+    public const string CalSignature = "X-Cal-Signature-256";
+    public const string CalWebhookVersion = "X-Cal-Webhook-Version";
+
+    public static readonly IReadOnlyList<string> All = [ContentType, CalSignature, CalWebhookVersion];
+}

@@ -1,0 +1,142 @@
+using Azure;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+
+namespace CalWebhookFunctions.Storage;
+
+/// <summary>
+/// The storage account behind <c>AzureWebJobsStorage</c>: queue, table and blob clients built either from a
+/// connection string (Azurite locally) or from the identity-based <c>AzureWebJobsStorage__*</c> settings
+/// (keyless in Azure), the same forms the Functions host itself accepts.
+/// </summary>
+public sealed class StorageAccount
+{
+    /// <summary>The largest message text Azure Queue Storage accepts (after base64 encoding).</summary>
+    public const int MaxQueueMessageBytes = 64 * 1024;
+
+    private readonly QueueServiceClient _queues;
+    private readonly TableServiceClient _tables;
+    private readonly BlobServiceClient _blobs;
+
+    public StorageAccount(QueueServiceClient queues, TableServiceClient tables, BlobServiceClient blobs)
+    {
+        _queues = queues;
+        _tables = tables;
+        _blobs = blobs;
+    }
+
+    /// <summary>Builds the clients from configuration; throws naming the setting when it is missing or unusable.</summary>
+    public static StorageAccount FromConfiguration(IConfiguration configuration)
+    {
+        var connectionString = configuration[StorageNames.Connection];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return FromConnectionString(connectionString);
+        }
+
+        var section = configuration.GetSection(StorageNames.Connection);
+        var accountName = section["accountName"];
+        var queueUri = Endpoint(section["queueServiceUri"], accountName, "queue");
+        var tableUri = Endpoint(section["tableServiceUri"], accountName, "table");
+        var blobUri = Endpoint(section["blobServiceUri"], accountName, "blob");
+        if (queueUri is null || tableUri is null || blobUri is null)
+        {
+            throw new InvalidOperationException(
+                $"{StorageNames.Connection} is required: set a connection string, or {StorageNames.Connection}__accountName " +
+                $"(or {StorageNames.Connection}__queueServiceUri, __tableServiceUri and __blobServiceUri) for identity-based access.");
+        }
+
+        var credential = Credential(section);
+        return new StorageAccount(
+            new QueueServiceClient(queueUri, credential, QueueOptions()),
+            new TableServiceClient(tableUri, credential, TableOptions()),
+            new BlobServiceClient(blobUri, credential, BlobOptions()));
+    }
+
+    public static StorageAccount FromConnectionString(string connectionString)
+    {
+        try
+        {
+            return new StorageAccount(
+                new QueueServiceClient(connectionString, QueueOptions()),
+                new TableServiceClient(connectionString, TableOptions()),
+                new BlobServiceClient(connectionString, BlobOptions()));
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{StorageNames.Connection} is not a valid storage connection string.", ex);
+        }
+    }
+
+    public QueueClient Queue(string name) => _queues.GetQueueClient(name);
+
+    public TableClient Table(string name) => _tables.GetTableClient(name);
+
+    public BlobContainerClient Container(string name) => _blobs.GetBlobContainerClient(name);
+
+    private static Uri? Endpoint(string? explicitUri, string? accountName, string service)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitUri))
+        {
+            return Uri.TryCreate(explicitUri, UriKind.Absolute, out var uri) ? uri : null;
+        }
+        return string.IsNullOrWhiteSpace(accountName) ? null : new Uri($"https://{accountName}.{service}.core.windows.net");
+    }
+
+    /// <summary>
+    /// Managed identity when the host's settings ask for it (<c>credential=managedidentity</c>, optionally with a
+    /// <c>clientId</c> for a user-assigned identity), otherwise the default credential chain (developer sign-in).
+    /// </summary>
+    private static TokenCredential Credential(IConfigurationSection section)
+    {
+        var clientId = section["clientId"];
+        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase))
+        {
+            return string.IsNullOrWhiteSpace(clientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
+                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+    }
+
+    // A short, bounded retry: ingest must answer Cal.com within seconds, and a storage outage must turn into
+    // a 503 quickly rather than hold the request open.
+    private static void Configure(RetryOptions retry)
+    {
+        retry.Mode = RetryMode.Exponential;
+        retry.MaxRetries = 3;
+        retry.Delay = TimeSpan.FromMilliseconds(200);
+        retry.MaxDelay = TimeSpan.FromSeconds(2);
+        retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+    }
+
+    private static QueueClientOptions QueueOptions()
+    {
+        // Must match host.json's extensions.queues.messageEncoding: the Functions host base64-decodes what it reads.
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        Configure(options.Retry);
+        return options;
+    }
+
+    private static TableClientOptions TableOptions()
+    {
+        var options = new TableClientOptions();
+        Configure(options.Retry);
+        return options;
+    }
+
+    private static BlobClientOptions BlobOptions()
+    {
+        var options = new BlobClientOptions();
+        Configure(options.Retry);
+        return options;
+    }
+
+    /// <summary>True when a storage call failed because the queue, table or container does not exist yet.</summary>
+    public static bool IsMissingResource(RequestFailedException ex) =>
+        ex.Status == 404 && ex.ErrorCode is "QueueNotFound" or "TableNotFound" or "ContainerNotFound";
+}
