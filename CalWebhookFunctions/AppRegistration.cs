@@ -1,6 +1,8 @@
 using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,6 +14,9 @@ public static class AppRegistration
     public static IServiceCollection AddCalWebhookFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<ConnectionStore>();
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)

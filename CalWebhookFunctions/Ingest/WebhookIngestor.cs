@@ -1,6 +1,7 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,11 +20,13 @@ public sealed class WebhookIngestor
     private readonly PendingWebhooks _queue;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookIngestor> _logger;
+    private readonly WebhookMetrics _metrics;
     private readonly long _maxBodyBytes;
 
     public WebhookIngestor(WebhookSecrets secrets, PendingWebhooks queue, IOptions<IngestOptions> options, TimeProvider time,
-        ILogger<WebhookIngestor> logger)
+        WebhookMetrics metrics, ILogger<WebhookIngestor> logger)
     {
+        _metrics = metrics;
         _secrets = secrets;
         _queue = queue;
         _time = time;
@@ -90,17 +93,20 @@ public sealed class WebhookIngestor
         catch (Exception ex)
         {
             IngestLog.StorageFailed(_logger, ex, body.Length, trigger);
+            _metrics.Rejected("storage_unavailable");
             return new IngestOutcome(IngestStatus.StorageUnavailable);
         }
 
         IngestLog.Accepted(_logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
             stored.BodyBlob is null ? "inline" : "in blob");
+        _metrics.Accepted();
         return new IngestOutcome(IngestStatus.Accepted, message.EventId);
     }
 
     private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? connectionId, string? detail = null)
     {
         IngestLog.Rejected(_logger, status, bodyBytes, connectionId);
+        _metrics.Rejected(status.ToString());
         return new IngestOutcome(status, Detail: detail);
     }
 

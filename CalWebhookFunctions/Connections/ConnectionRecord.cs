@@ -1,0 +1,48 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace CalWebhookFunctions.Connections;
+
+/// <summary>
+/// One connection in <c>CalConnections</c>: partition key = <see cref="ConnectionId.ToTableKey"/> of the id,
+/// row key <see cref="RowKeyValue"/>. Holds what is needed to forward its events and to manage its Cal.com
+/// subscription — never credentials or secrets.
+/// </summary>
+public sealed class ConnectionRecord : ITableEntity
+{
+    public const string RowKeyValue = "connection";
+
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = RowKeyValue;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    /// <summary>The connection id as the caller gave it.</summary>
+    public string ConnectionId { get; set; } = "";
+
+    /// <summary>user, organization, eventType or teamEventType.</summary>
+    public string Scope { get; set; } = "user";
+    public long? OrgId { get; set; }
+    public long? TeamId { get; set; }
+    public long? EventTypeId { get; set; }
+
+    /// <summary>Cal.com's id of the subscription (a UUID string), once known.</summary>
+    public string? CalWebhookId { get; set; }
+
+    /// <summary>The subscriber URL registered with Cal.com (unique per connection).</summary>
+    public string SubscriberUrl { get; set; } = "";
+
+    /// <summary>Comma-separated trigger names.</summary>
+    public string Triggers { get; set; } = "";
+
+    /// <summary>Where this connection's events go instead of <c>Forwarding__Url</c>, when set.</summary>
+    public string? ForwardUrl { get; set; }
+
+    /// <summary>Lifecycle state, e.g. pending (registration under way) or active.</summary>
+    public string State { get; set; } = "pending";
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public static string PartitionKeyFor(string connectionId) => Connections.ConnectionId.ToTableKey(connectionId);
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Sends a correctly signed, Cal.com-shaped BOOKING_CREATED delivery to a running app.
+//   node scripts/send-test-webhook.mjs [--url URL] [--connection ID] [--secret SECRET]
+// Defaults: the local app (http://localhost:7071/api/webhooks/cal) and CalCom__WebhookSecret from
+// CalWebhookFunctions/local.settings.json.
+import { createHmac } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const settingsPath = join(root, 'CalWebhookFunctions', 'local.settings.json');
+const settings = existsSync(settingsPath) ? JSON.parse(readFileSync(settingsPath, 'utf8')).Values : {};
+const secret = args.secret ?? settings['CalCom__WebhookSecret'];
+if (!secret) {
+  console.error('No secret: pass --secret or create CalWebhookFunctions/local.settings.json (npm start does).');
+  process.exit(2);
+}
+
+const url = new URL(args.url ?? 'http://localhost:7071/api/webhooks/cal');
+if (args.connection) url.searchParams.set('nangoConnectionId', args.connection);
+
+// Compact JSON, exactly as Cal.com's default (template-less) delivery; the signature covers these bytes.
+const body = JSON.stringify({
+  triggerEvent: 'BOOKING_CREATED',
+  createdAt: new Date().toISOString(),
+  payload: {
+    type: '30min',
+    title: '30 min between Ada and Grace',
+    startTime: new Date(Date.now() + 86400000).toISOString(),
+    endTime: new Date(Date.now() + 88200000).toISOString(),
+    organizer: { name: 'Grace Hopper', email: 'grace@example.com', timeZone: 'Europe/London' },
+    attendees: [{ name: 'Ada Lovelace', email: 'ada@example.com', timeZone: 'Europe/London' }],
+    uid: 'test-' + Date.now(),
+  },
+});
+const signature = createHmac('sha256', secret).update(body, 'utf8').digest('hex');
+
+const response = await fetch(url, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json', 'X-Cal-Signature-256': signature, 'X-Cal-Webhook-Version': '2021-10-20' },
+  body,
+});
+console.log(`POST ${url} -> ${response.status}`);
+console.log(await response.text());
+process.exit(response.ok ? 0 : 1);
