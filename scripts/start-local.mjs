@@ -79,5 +79,9 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 host.on('exit', (code) => {
   azurite?.kill('SIGINT');
+  if (code) {
+    console.error(`\nThe Functions host exited with code ${code}. If Core Tools could not be installed through npx, install it ` +
+      'as described at https://learn.microsoft.com/azure/azure-functions/functions-run-local and run npm start again.');
+  }
   process.exit(code ?? 0);
 });
