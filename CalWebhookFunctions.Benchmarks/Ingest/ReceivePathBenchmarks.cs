@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Storage.Queues;
+using BenchmarkDotNet.Attributes;
+using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CalWebhookFunctions.Benchmarks.Ingest;
+
+/// <summary>
+/// The receive path in process — read the body, verify, resolve the connection, enqueue to Azurite — against
+/// its floor: a bare <c>QueueClient.SendMessageAsync</c> of the same message bytes, at the same concurrency.
+/// Goal: throughput at least 0.85× the floor. One invocation is <see cref="Concurrency"/> workers each doing
+/// <see cref="OperationsPerWorker"/> operations in a row, so throughput ratio = 1 / time ratio.
+/// </summary>
+[MemoryDiagnoser]
+public class ReceivePathBenchmarks
+{
+    public const int OperationsPerWorker = 8;
+    private const string Secret = "benchmark-integration-secret";
+
+    private Azurite? _azurite;
+    private ServiceProvider? _services;
+    private WebhookIngestor? _ingestor;
+    private QueueClient? _floorQueue;
+    private byte[] _body = [];
+    private string _signature = "";
+    private BinaryData _floorMessage = BinaryData.Empty;
+
+    [Params(1, 16)]
+    public int Concurrency { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _azurite = Azurite.StartAsync().GetAwaiter().GetResult();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = _azurite.ConnectionString,
+            ["CalCom:WebhookSecret"] = Secret,
+            ["Webhook:PublicUrl"] = "https://relay.example.test/api/webhooks/cal",
+            ["Forwarding:Url"] = "http://127.0.0.1:9/",
+            ["Forwarding:SigningSecret"] = "benchmark-signing-secret",
+        }).Build();
+        _services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
+        _ingestor = _services.GetRequiredService<WebhookIngestor>();
+
+        _body = Encoding.UTF8.GetBytes(
+            "{\"triggerEvent\":\"BOOKING_CREATED\",\"createdAt\":\"2026-11-26T10:00:00.000Z\",\"payload\":{\"title\":\"Intro call\",\"notes\":\"" +
+            new string('n', 1800) + "\",\"attendees\":[{\"name\":\"Ada\",\"email\":\"ada@example.org\"}]}}");
+        _signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), _body));
+
+        // The floor sends exactly what the receive path sends: the serialized queue message.
+        _floorMessage = new BinaryData(PendingWebhooks.Serialize(new QueuedWebhook
+        {
+            EventId = Guid.CreateVersion7().ToString("N"),
+            ReceivedAt = DateTimeOffset.UtcNow,
+            ConnectionId = "conn-1",
+            Headers = new Dictionary<string, string> { ["Content-Type"] = "application/json", ["X-Cal-Signature-256"] = _signature },
+            BodyLength = _body.Length,
+            Body = _body,
+        }));
+        _floorQueue = new QueueClient(_azurite.ConnectionString, "floor-" + StorageNames.WebhookQueue,
+            new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        _floorQueue.CreateIfNotExists();
+        // Warm the app's queue (created on first use).
+        Receive().GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _services?.Dispose();
+        _azurite?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [Benchmark(Baseline = true, Description = "floor: QueueClient.SendMessageAsync")]
+    public Task Floor() => RunConcurrently(() => _floorQueue!.SendMessageAsync(_floorMessage));
+
+    [Benchmark(Description = "receive path (read, verify, resolve, enqueue)")]
+    public Task ReceivePath() => RunConcurrently(Receive);
+
+    private async Task Receive()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.QueryString = new QueryString("?nangoConnectionId=conn-1");
+        context.Request.ContentType = "application/json";
+        context.Request.ContentLength = _body.Length;
+        context.Request.Headers["X-Cal-Signature-256"] = _signature;
+        context.Request.Body = new MemoryStream(_body, writable: false);
+        var outcome = await _ingestor!.IngestAsync(context.Request, CancellationToken.None);
+        if (outcome.Status != IngestStatus.Accepted)
+        {
+            throw new InvalidOperationException($"Benchmark delivery was not accepted: {outcome.Status}");
+        }
+    }
+
+    /// <summary>Concurrency workers, each doing its share of the operations one after another.</summary>
+    private Task RunConcurrently(Func<Task> operation) =>
+        Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        {
+            for (var i = 0; i < OperationsPerWorker; i++)
+            {
+                await operation();
+            }
+        }));
+}
