@@ -74,10 +74,11 @@ public sealed class WebhookIngestor
             return Reject(IngestStatus.InvalidConnectionId, body.Length, null, problem);
         }
 
+        var receivedAt = _time.GetUtcNow();
         var message = new QueuedWebhook
         {
-            EventId = Guid.CreateVersion7(_time.GetUtcNow()).ToString("N"),
-            ReceivedAt = _time.GetUtcNow(),
+            EventId = Guid.CreateVersion7(receivedAt).ToString("N"),
+            ReceivedAt = receivedAt,
             ConnectionId = connectionId,
             Headers = KeptHeadersOf(request),
             BodyLength = body.Length,
