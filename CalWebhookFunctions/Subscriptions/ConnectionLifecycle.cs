@@ -355,7 +355,8 @@ public sealed class ConnectionLifecycle
                 QueuedAt = _time.GetUtcNow(),
                 LastError = failure,
             };
-            await _cleanup.EnqueueAsync(message, CleanupMessages.RetrySchedule[0], cancellationToken).ConfigureAwait(false);
+            // Visible at once: CleanUpSubscription tries again straight away, then on its schedule.
+            await _cleanup.EnqueueAsync(message, null, cancellationToken).ConfigureAwait(false);
         }
         if (!await _store.TryDeleteAsync(row, cancellationToken).ConfigureAwait(false))
         {
