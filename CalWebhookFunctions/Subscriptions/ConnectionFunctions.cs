@@ -22,6 +22,10 @@ public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptio
         CancellationToken cancellationToken)
     {
         var id = ConnectionRoute.Resolve(request, connectionId);
+        if (id is null)
+        {
+            return ConnectionResults.InvalidId("its percent-escapes are not valid UTF-8");
+        }
         if (!ConnectionId.IsValid(id, out var problem))
         {
             return ConnectionResults.InvalidId(problem);
@@ -81,6 +85,10 @@ public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOption
         CancellationToken cancellationToken)
     {
         var id = ConnectionRoute.Resolve(request, connectionId);
+        if (id is null)
+        {
+            return ConnectionResults.InvalidId("its percent-escapes are not valid UTF-8");
+        }
         if (!ConnectionId.IsValid(id, out var problem))
         {
             return ConnectionResults.InvalidId(problem);
@@ -124,6 +132,10 @@ public sealed class GetConnection(ConnectionStore store)
         CancellationToken cancellationToken)
     {
         var id = ConnectionRoute.Resolve(request, connectionId);
+        if (id is null)
+        {
+            return ConnectionResults.InvalidId("its percent-escapes are not valid UTF-8");
+        }
         if (!ConnectionId.IsValid(id, out var problem))
         {
             return ConnectionResults.InvalidId(problem);

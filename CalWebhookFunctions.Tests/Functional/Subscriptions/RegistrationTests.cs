@@ -418,4 +418,52 @@ public sealed class RegistrationTests(AzuriteFixture storage) : IClassFixture<Az
         Assert.DoesNotContain("SUPERSECRET", logs, StringComparison.Ordinal);
         Assert.DoesNotContain(TestApp.WebhookSecret, logs, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_new_scope_moves_the_subscription_deleting_the_old_one_first()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+        await life.PutAsync("mover", "{\"scope\":\"eventType\",\"eventTypeId\":1}");
+        var old = Assert.Single(life.Cal.Webhooks);
+
+        var moved = await life.PutAsync("mover", "{\"scope\":\"teamEventType\",\"teamId\":4,\"eventTypeId\":2}");
+
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.Equal("/v2/event-types/1/webhooks/" + old.Id, Assert.Single(life.Cal.RequestsTo("DELETE", "/v2/")).Path);
+        var current = Assert.Single(life.Cal.Webhooks);
+        Assert.Equal("team:4:eventType:2", current.Owner);
+        var row = await life.RowAsync("mover");
+        Assert.Equal(("teamEventType", 4L, 2L, current.Id, "active"), (row!.Scope, row.TeamId!.Value, row.EventTypeId!.Value, row.CalWebhookId, row.State));
+    }
+
+    [Fact]
+    public async Task A_put_while_another_request_holds_the_connection_waits_then_answers_409_with_Retry_After()
+    {
+        // A clock that runs fast, so the bounded wait for the other request's claim ends at once.
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString,
+            services: s => s.AddSingleton<TimeProvider>(new RacingTime(TimeSpan.FromSeconds(5))));
+        var store = life.App.Get<ConnectionStore>();
+        await store.TryInsertAsync(new ConnectionRecord
+        {
+            ConnectionId = "held",
+            SubscriberUrl = life.SubscriberUrlFor("held"),
+            ClaimId = "someone-else",
+            ClaimedUntil = DateTimeOffset.UtcNow.AddDays(1),
+        });
+
+        var response = await life.PutAsync("held");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("registration_in_progress", (await Lifecycle.JsonAsync(response)).GetProperty("error").GetString());
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Empty(life.Cal.Requests);
+    }
+}
+
+/// <summary>A clock that moves on by <paramref name="step"/> every time it is read.</summary>
+public sealed class RacingTime(TimeSpan step) : TimeProvider
+{
+    private long _reads;
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + (step * Interlocked.Increment(ref _reads));
 }
