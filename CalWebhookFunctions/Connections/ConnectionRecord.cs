@@ -35,6 +35,12 @@ public sealed class ConnectionRecord : ITableEntity
     /// <summary>Comma-separated trigger names.</summary>
     public string Triggers { get; set; } = "";
 
+    /// <summary>
+    /// A short one-way fingerprint of the secret registered with Cal.com (not the secret), so a repeat PUT after a
+    /// secret rotation or a switch of <c>CalCom__ConnectionBoundSecrets</c> knows the subscription needs the new one.
+    /// </summary>
+    public string? SecretFingerprint { get; set; }
+
     /// <summary>Where this connection's events go instead of <c>Forwarding__Url</c>, when set.</summary>
     public string? ForwardUrl { get; set; }
 

@@ -94,6 +94,7 @@ public sealed class ConnectionLifecycle
     {
         var subscriberUrl = SubscriberUrlFor(connectionId);
         var triggers = string.Join(',', request.Triggers);
+        var fingerprint = Fingerprint(_secrets.SubscriptionSecretFor(connectionId));
         var claimId = Guid.NewGuid().ToString("N");
         var waitUntil = _time.GetUtcNow() + MaxClaimWait;
         string? createdByUs = null;
@@ -106,7 +107,7 @@ public sealed class ConnectionLifecycle
                 if (row is not null && row.State == States.Active && row.CalWebhookId is not null
                     && !IsClaimedByOther(row, claimId, now)
                     && SameScope(row, request.Scope) && row.SubscriberUrl == subscriberUrl && row.Triggers == triggers
-                    && row.ForwardUrl == request.ForwardUrl)
+                    && row.ForwardUrl == request.ForwardUrl && row.SecretFingerprint == fingerprint)
                 {
                     SubscriptionsLog.Unchanged(_logger, connectionId, row.CalWebhookId);
                     return new RegistrationOutcome(RegistrationStatus.Unchanged, row);
@@ -232,6 +233,7 @@ public sealed class ConnectionLifecycle
         }
 
         row.CalWebhookId = webhook.Id;
+        row.SecretFingerprint = Fingerprint(settings.Secret);
         row.State = States.Active;
         row.ClaimId = null;
         row.ClaimedUntil = null;
@@ -479,6 +481,14 @@ public sealed class ConnectionLifecycle
         row.Triggers = triggers;
         row.ForwardUrl = request.ForwardUrl;
     }
+
+    /// <summary>
+    /// 8 hex characters of HMAC-SHA256 keyed with the secret over a fixed label: enough to notice that the secret
+    /// changed, too little to confirm a guess of it.
+    /// </summary>
+    public static string Fingerprint(string secret) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(secret), "calwebhookfunctions/secret-fingerprint/v1"u8))[..8];
 
     public static SubscriptionScope ScopeOf(ConnectionRecord row) => new(row.Scope, row.OrgId, row.TeamId, row.EventTypeId);
 

@@ -420,6 +420,30 @@ public sealed class RegistrationTests(AzuriteFixture storage) : IClassFixture<Az
     }
 
     [Fact]
+    public async Task After_a_secret_rotation_a_repeat_put_patches_the_new_secret_onto_the_subscription()
+    {
+        await using var cal = await FakeCalCom.StartAsync();
+        await using (var before = await Lifecycle.StartAsync(storage.ConnectionString, cal: cal))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await before.PutAsync("rotating")).StatusCode);
+        }
+        await using var after = await Lifecycle.StartAsync(storage.ConnectionString, cal: cal, settings: new Dictionary<string, string?>
+        {
+            ["CalCom:WebhookSecret"] = "the-new-integration-secret",
+            ["CalCom:PreviousWebhookSecrets"] = TestApp.WebhookSecret,
+        });
+
+        var repeat = await after.PutAsync("rotating");
+
+        Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
+        Assert.Equal("the-new-integration-secret", Assert.Single(cal.RequestsTo("PATCH", "/v2/")).Json["secret"]!.GetValue<string>());
+        Assert.Equal("the-new-integration-secret", Assert.Single(cal.Webhooks).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await after.PutAsync("rotating")).StatusCode);
+        Assert.Single(cal.RequestsTo("PATCH", "/v2/"));
+        Assert.DoesNotContain("the-new-integration-secret", await after.RawTableTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_new_scope_moves_the_subscription_deleting_the_old_one_first()
     {
         await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
