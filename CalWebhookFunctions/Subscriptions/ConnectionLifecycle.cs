@@ -109,6 +109,11 @@ public sealed class ConnectionLifecycle
                     && SameScope(row, request.Scope) && row.SubscriberUrl == subscriberUrl && row.Triggers == triggers
                     && row.ForwardUrl == request.ForwardUrl && row.SecretFingerprint == fingerprint)
                 {
+                    if (createdByUs is not null && createdByUs != row.CalWebhookId)
+                    {
+                        // Our claim lapsed after we created one and another request finished with its own: ours is extra.
+                        await DeleteQuietlyAsync(request.Scope, credential, createdByUs, cancellationToken).ConfigureAwait(false);
+                    }
                     SubscriptionsLog.Unchanged(_logger, connectionId, row.CalWebhookId);
                     return new RegistrationOutcome(RegistrationStatus.Unchanged, row);
                 }

@@ -444,6 +444,33 @@ public sealed class RegistrationTests(AzuriteFixture storage) : IClassFixture<Az
     }
 
     [Fact]
+    public async Task A_registration_whose_row_changed_under_it_decides_again_and_ends_with_one_subscription()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+        var store = life.App.Get<ConnectionStore>();
+        // While Cal.com creates the subscription, another writer (a request that took over a lapsed claim) changes the row.
+        life.Cal.OnRequest = async r =>
+        {
+            if (r.Method == "POST")
+            {
+                var row = (await store.FindAsync("contested"))!;
+                row.ClaimId = "another-request";
+                row.ClaimedUntil = DateTimeOffset.UtcNow.AddSeconds(-1);
+                Assert.True(await store.TryReplaceAsync(row));
+            }
+        };
+
+        var response = await life.PutAsync("contested");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var webhook = Assert.Single(life.Cal.Webhooks);
+        Assert.Single(life.Cal.RequestsTo("POST", "/v2/"));
+        Assert.Single(life.Cal.RequestsTo("PATCH", "/v2/")); // its second pass found and adopted what the first created
+        var stored = await life.RowAsync("contested");
+        Assert.Equal(("active", webhook.Id, null), (stored!.State, stored.CalWebhookId, stored.ClaimId));
+    }
+
+    [Fact]
     public async Task A_new_scope_moves_the_subscription_deleting_the_old_one_first()
     {
         await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
