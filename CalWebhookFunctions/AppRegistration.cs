@@ -2,6 +2,7 @@ using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Subscriptions;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +21,8 @@ public static class AppRegistration
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)
-            .AddIngest();
+            .AddIngest()
+            .AddSubscriptions();
         return services;
     }
 }

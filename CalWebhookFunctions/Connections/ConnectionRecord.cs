@@ -35,14 +35,38 @@ public sealed class ConnectionRecord : ITableEntity
     /// <summary>Comma-separated trigger names.</summary>
     public string Triggers { get; set; } = "";
 
+    /// <summary>
+    /// A short one-way fingerprint of the secret registered with Cal.com (not the secret), so a repeat PUT after a
+    /// secret rotation or a switch of <c>CalCom__ConnectionBoundSecrets</c> knows the subscription needs the new one.
+    /// </summary>
+    public string? SecretFingerprint { get; set; }
+
     /// <summary>Where this connection's events go instead of <c>Forwarding__Url</c>, when set.</summary>
     public string? ForwardUrl { get; set; }
 
-    /// <summary>Lifecycle state, e.g. pending (registration under way) or active.</summary>
+    /// <summary>
+    /// <see cref="States.Pending"/> while the Cal.com subscription may not match the row (a registration or update
+    /// under way, or one that failed part-way); <see cref="States.Active"/> once it does.
+    /// </summary>
     public string State { get; set; } = "pending";
 
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// The request that holds the connection while it changes its Cal.com subscription (a random id), or null.
+    /// Taken and released with ETag-conditional writes, so only one request at a time talks to Cal.com for a
+    /// connection; a claim whose holder crashed lapses at <see cref="ClaimedUntil"/>.
+    /// </summary>
+    public string? ClaimId { get; set; }
+
+    public DateTimeOffset? ClaimedUntil { get; set; }
+
+    public static class States
+    {
+        public const string Pending = "pending";
+        public const string Active = "active";
+    }
 
     public static string PartitionKeyFor(string connectionId) => Connections.ConnectionId.ToTableKey(connectionId);
 }

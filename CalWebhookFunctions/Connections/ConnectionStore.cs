@@ -1,9 +1,14 @@
+using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Storage;
 
 namespace CalWebhookFunctions.Connections;
 
-/// <summary>The <c>CalConnections</c> table.</summary>
+/// <summary>
+/// The <c>CalConnections</c> table. Writes are optimistic: each takes the <see cref="ConnectionRecord.ETag"/> the
+/// caller read and answers false when someone else wrote the row in between (or it is gone), so the caller
+/// re-reads and decides again instead of overwriting.
+/// </summary>
 public sealed class ConnectionStore(StorageAccount storage)
 {
     private readonly TableClient _table = storage.Table(StorageNames.ConnectionsTable);
@@ -20,9 +25,68 @@ public sealed class ConnectionStore(StorageAccount storage)
                 .ConfigureAwait(false);
             return response.HasValue ? response.Value : null;
         }
-        catch (Azure.RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Inserts a new row (keys set from <see cref="ConnectionRecord.ConnectionId"/>); false when a row for the
+    /// connection already exists. On success the record carries its new ETag.
+    /// </summary>
+    public async Task<bool> TryInsertAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
+    {
+        record.PartitionKey = ConnectionRecord.PartitionKeyFor(record.ConnectionId);
+        record.RowKey = ConnectionRecord.RowKeyValue;
+        try
+        {
+            var response = await MissingResource.CreateAndRetryAsync(
+                () => _table.AddEntityAsync(record, cancellationToken),
+                () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+            record.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the row if it still has the record's ETag; false when it changed or is gone. On success the
+    /// record carries its new ETag.
+    /// </summary>
+    public async Task<bool> TryReplaceAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await _table.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken)
+                .ConfigureAwait(false);
+            record.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Deletes the row if it still has the record's ETag; false when it changed. A row already gone counts as deleted.</summary>
+    public async Task<bool> TryDeleteAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _table.DeleteEntityAsync(record.PartitionKey, record.RowKey, record.ETag, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return false;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return true;
         }
     }
 }

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Data.Tables;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace CalWebhookFunctions.Tests.Functional.Subscriptions;
+
+/// <summary>Hostile connection ids end to end through the served functions, and connection-bound secrets.</summary>
+public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    public static TheoryData<string> HostileIds => new()
+    {
+        "tenant/42",
+        "a/b/c",
+        "100%",
+        "50%2F",
+        "%252F",
+        "x#y",
+        "q?r=1&s=2",
+        "with space",
+        "plus+sign",
+        "back\\slash",
+        "Zoë ☕ 日本",
+        "emoji 🎉",
+        "semi;colon,comma='quote'\"",
+        new string('z', ConnectionId.MaxLength),
+    };
+
+    public Task InitializeAsync() => storage.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Theory]
+    [MemberData(nameof(HostileIds))]
+    public async Task A_hostile_connection_id_survives_PUT_GET_the_table_the_subscriber_url_and_DELETE(string id)
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+
+        var put = await life.PutAsync(id);
+
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal(id, (await Lifecycle.JsonAsync(put)).GetProperty("connectionId").GetString());
+        var subscriberUrl = new Uri(life.Cal.RequestsTo("POST", "/v2/").Single().Json["subscriberUrl"]!.GetValue<string>());
+        Assert.Equal(id, QueryHelpers.ParseQuery(subscriberUrl.Query)["nangoConnectionId"].Single());
+        var get = await life.GetAsync(id);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(id, (await Lifecycle.JsonAsync(get)).GetProperty("connectionId").GetString());
+        var row = Assert.Single(new TableClient(storage.ConnectionString, StorageNames.ConnectionsTable).Query<TableEntity>());
+        Assert.Equal(id, ConnectionId.FromTableKey(row.PartitionKey));
+        Assert.Equal(id, row.GetString("ConnectionId"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await life.DeleteAsync(id)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await life.GetAsync(id)).StatusCode);
+        Assert.Empty(life.Cal.Webhooks);
+    }
+
+    [Fact]
+    public async Task An_id_with_a_slash_and_one_with_a_literal_percent_2F_are_two_connections()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+
+        Assert.Equal(HttpStatusCode.Created, (await life.PutAsync("a/b")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await life.PutAsync("a%2Fb")).StatusCode);
+
+        Assert.Equal(2, life.Cal.Webhooks.Count);
+        Assert.Equal("a/b", (await life.RowAsync("a/b"))!.ConnectionId);
+        Assert.Equal("a%2Fb", (await life.RowAsync("a%2Fb"))!.ConnectionId);
+        Assert.NotEqual((await life.RowAsync("a/b"))!.CalWebhookId, (await life.RowAsync("a%2Fb"))!.CalWebhookId);
+    }
+
+    [Theory]
+    [InlineData("%01")]
+    [InlineData("tab%09")]
+    [InlineData("%ED%A0%80")]
+    public async Task Unacceptable_ids_get_400(string escapedId)
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+        var request = new HttpRequestMessage(HttpMethod.Put, new Uri("api/connections/" + escapedId, UriKind.Relative));
+        request.Headers.Add("X-Cal-Access-Token", Lifecycle.Token);
+
+        var response = await life.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_connection_id", (await Lifecycle.JsonAsync(response)).GetProperty("error").GetString());
+        Assert.Empty(life.Cal.Requests);
+    }
+
+    [Fact]
+    public async Task An_id_longer_than_256_characters_gets_400()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+
+        var response = await life.PutAsync(new string('z', ConnectionId.MaxLength + 1));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(life.Cal.Requests);
+    }
+
+    [Fact]
+    public async Task With_connection_bound_secrets_the_derived_secret_is_registered_and_only_it_verifies_that_connection()
+    {
+        const string Id = "tenant/7 ☕";
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString,
+            new Dictionary<string, string?> { ["CalCom:ConnectionBoundSecrets"] = "true" });
+
+        Assert.Equal(HttpStatusCode.Created, (await life.PutAsync(Id)).StatusCode);
+
+        // The README's derivation, computed here independently of the app's code.
+        var derived = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(TestApp.WebhookSecret),
+            Encoding.UTF8.GetBytes("calwebhookfunctions/connection-secret/v1:" + Id)));
+        var create = life.Cal.RequestsTo("POST", "/v2/").Single().Json;
+        Assert.Equal(derived, create["secret"]!.GetValue<string>());
+        var webhook = Assert.Single(life.Cal.Webhooks);
+        Assert.Equal(derived, webhook.Secret);
+
+        // Deliver as Cal.com would: to the registered subscriber URL's query, signed with the subscription's secret.
+        var query = new Uri(webhook.SubscriberUrl).Query.TrimStart('?');
+        var body = CalDeliveries.BookingCreated();
+        var accepted = await life.Client.SendAsync(CalDeliveries.Post(body, webhook.Secret, query));
+        var refused = await life.Client.SendAsync(CalDeliveries.Post(body, TestApp.WebhookSecret, query));
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("signature_mismatch", (await Lifecycle.JsonAsync(refused)).GetProperty("error").GetString());
+        Assert.DoesNotContain(derived, life.App.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(derived, await life.RawTableTextAsync(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,341 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace CalWebhookFunctions.Subscriptions;
+
+/// <summary>One Cal.com webhook subscription as the API describes it (its secret is deliberately not kept).</summary>
+public sealed record CalWebhook(string Id, string SubscriberUrl, IReadOnlyList<string> Triggers, bool Active);
+
+/// <summary>What a subscription should look like: the body of a create, and of a PATCH that brings one in line.</summary>
+public sealed record WebhookSettings(string SubscriberUrl, IReadOnlyList<string> Triggers, string Secret, bool Active = true);
+
+/// <summary>
+/// Cal.com refused a call (<see cref="StatusCode"/> and its error envelope's code and message), or could not be
+/// reached within the retries and timeouts (<see cref="StatusCode"/> null). Never carries the credential.
+/// </summary>
+public sealed class CalComApiException : Exception
+{
+    public CalComApiException(int? statusCode, string? errorCode, string calMessage, string? requestId, Exception? inner = null)
+        : base(Describe(statusCode, errorCode, calMessage), inner)
+    {
+        StatusCode = statusCode;
+        ErrorCode = errorCode;
+        CalMessage = calMessage;
+        RequestId = requestId;
+    }
+
+    public CalComApiException()
+        : this(null, null, "Cal.com call failed", null)
+    {
+    }
+
+    public CalComApiException(string message)
+        : this(null, null, message, null)
+    {
+    }
+
+    public CalComApiException(string message, Exception inner)
+        : this(null, null, message, null, inner)
+    {
+    }
+
+    /// <summary>Cal.com's HTTP status, or null when no usable answer came (network error, timeout, open circuit, garbled answer).</summary>
+    public int? StatusCode { get; }
+
+    /// <summary>The <c>error.code</c> of Cal.com's envelope, e.g. <c>ConflictException</c>.</summary>
+    public string? ErrorCode { get; }
+
+    /// <summary>The <c>error.message</c> of Cal.com's envelope (or a description of the failure).</summary>
+    public string CalMessage { get; }
+
+    /// <summary>Cal.com's <c>X-Request-Id</c>, for a support request.</summary>
+    public string? RequestId { get; }
+
+    /// <summary>Worth trying again later: no answer, 408, 429 or a 5xx.</summary>
+    public bool IsTransient => StatusCode is null or 408 or 429 or >= 500;
+
+    private static string Describe(int? statusCode, string? errorCode, string message) =>
+        statusCode is null
+            ? $"Cal.com call failed: {message}"
+            : $"Cal.com answered {statusCode}{(errorCode is null ? "" : " " + errorCode)}: {message}";
+}
+
+/// <summary>
+/// Cal.com API v2 webhook routes for the four scopes, over the named client <see cref="HttpClientName"/> (base
+/// address <c>CalCom__ApiBaseUrl</c>, standard resilience: retries on 408, 429 honouring <c>Retry-After</c>, 5xx and
+/// network errors with exponential backoff, per-attempt and total timeouts; other 4xx are answers, not retried).
+/// The credential is passed to each call as a bearer token and kept nowhere.
+/// </summary>
+public sealed class CalComApi(IHttpClientFactory httpClientFactory)
+{
+    public const string HttpClientName = "CalComApi";
+
+    /// <summary>The largest page Cal.com's list routes serve.</summary>
+    public const int MaxPageSize = 250;
+
+    /// <summary>A bound on paging, so a misbehaving server cannot keep a request going forever (250 × 200 webhooks).</summary>
+    private const int MaxPages = 200;
+
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    public async Task<CalWebhook> CreateAsync(SubscriptionScope scope, CalCredential credential, WebhookSettings settings,
+        CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Post, scope.CollectionPath(), credential, SettingsBody(settings));
+        using var document = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return ParseWebhook(Data(document));
+    }
+
+    /// <summary>One page of the scope's webhooks (<paramref name="take"/> 1–250, <paramref name="skip"/> ≥ 0).</summary>
+    public async Task<IReadOnlyList<CalWebhook>> ListAsync(SubscriptionScope scope, CalCredential credential, int take, int skip,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(take, MaxPageSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        var path = string.Create(CultureInfo.InvariantCulture, $"{scope.CollectionPath()}?take={take}&skip={skip}");
+        using var request = Request(HttpMethod.Get, path, credential, null);
+        using var document = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var data = Data(document);
+        if (data.ValueKind != JsonValueKind.Array)
+        {
+            throw Unexpected("the list's data is not an array");
+        }
+        return [.. data.EnumerateArray().Select(ParseWebhook)];
+    }
+
+    /// <summary>
+    /// Every webhook of the scope whose subscriber URL is one of <paramref name="subscriberUrls"/>, paging through the
+    /// whole list (Cal.com gives no page metadata: a short page is the last).
+    /// </summary>
+    public async Task<IReadOnlyList<CalWebhook>> FindBySubscriberUrlAsync(SubscriptionScope scope, CalCredential credential,
+        IReadOnlyCollection<string> subscriberUrls, CancellationToken cancellationToken)
+    {
+        var found = new List<CalWebhook>();
+        for (var page = 0; page < MaxPages; page++)
+        {
+            var webhooks = await ListAsync(scope, credential, MaxPageSize, page * MaxPageSize, cancellationToken).ConfigureAwait(false);
+            found.AddRange(webhooks.Where(w => subscriberUrls.Contains(w.SubscriberUrl, StringComparer.Ordinal)));
+            if (webhooks.Count < MaxPageSize)
+            {
+                return found;
+            }
+        }
+        throw Unexpected($"the webhook list did not end within {MaxPages} pages");
+    }
+
+    /// <summary>The webhook, or null when Cal.com does not know it (404).</summary>
+    public async Task<CalWebhook?> GetAsync(SubscriptionScope scope, CalCredential credential, string webhookId,
+        CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, scope.ItemPath(webhookId), credential, null);
+        using var document = await SendAsync(request, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+        return document is null ? null : ParseWebhook(Data(document));
+    }
+
+    /// <summary>Brings the webhook in line with <paramref name="settings"/> (PATCH); null when Cal.com does not know it (404).</summary>
+    public async Task<CalWebhook?> UpdateAsync(SubscriptionScope scope, CalCredential credential, string webhookId,
+        WebhookSettings settings, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Patch, scope.ItemPath(webhookId), credential, SettingsBody(settings));
+        using var document = await SendAsync(request, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+        return document is null ? null : ParseWebhook(Data(document));
+    }
+
+    /// <summary>Deletes the webhook: true when Cal.com deleted it, false when it was already gone (404).</summary>
+    public async Task<bool> DeleteAsync(SubscriptionScope scope, CalCredential credential, string webhookId,
+        CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Delete, scope.ItemPath(webhookId), credential, null);
+        using var document = await SendAsync(request, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+        return document is not null;
+    }
+
+    /// <summary>The JSON body of a create or PATCH: the fields Cal.com's CreateWebhookInputDto names.</summary>
+    public static byte[] SettingsBody(WebhookSettings settings)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("active", settings.Active);
+            writer.WriteString("subscriberUrl", settings.SubscriberUrl);
+            writer.WriteStartArray("triggers");
+            foreach (var trigger in settings.Triggers)
+            {
+                writer.WriteStringValue(trigger);
+            }
+            writer.WriteEndArray();
+            writer.WriteString("secret", settings.Secret);
+            writer.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, CalCredential credential, byte[]? body)
+    {
+        var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential.BearerToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+        return request;
+    }
+
+    private async Task<JsonDocument?> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, bool notFoundIsNull = false)
+    {
+        var client = httpClientFactory.CreateClient(HttpClientName);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested
+                                   && ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or TaskCanceledException)
+        {
+            throw new CalComApiException(null, null, ex switch
+            {
+                TimeoutRejectedException or TaskCanceledException => "the call timed out",
+                BrokenCircuitException => "calls are paused after repeated failures",
+                _ => "the connection failed",
+            }, null, ex);
+        }
+
+        using (response)
+        {
+            var requestId = response.Headers.TryGetValues("X-Request-Id", out var ids) ? ids.FirstOrDefault() : null;
+            if (response.StatusCode == HttpStatusCode.NotFound && notFoundIsNull)
+            {
+                return null;
+            }
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new CalComApiException(null, null, "the answer was cut off", requestId, ex);
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                var (code, message) = ParseError(body, response.StatusCode);
+                throw new CalComApiException((int)response.StatusCode, code, message, requestId);
+            }
+            try
+            {
+                return JsonDocument.Parse(body);
+            }
+            catch (JsonException ex)
+            {
+                throw new CalComApiException((int)response.StatusCode, null, "the answer is not JSON", requestId, ex);
+            }
+        }
+    }
+
+    /// <summary>The <c>data</c> of a success envelope <c>{"status":"success","data":…}</c>.</summary>
+    private static JsonElement Data(JsonDocument? document)
+    {
+        if (document?.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("data", out var data))
+        {
+            return data;
+        }
+        throw Unexpected("the answer has no data");
+    }
+
+    /// <summary>A webhook object; its id is a UUID string (older builds and the OpenAPI file say number: both are read).</summary>
+    private static CalWebhook ParseWebhook(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw Unexpected("a webhook is not an object");
+        }
+        var id = element.TryGetProperty("id", out var idElement)
+            ? idElement.ValueKind switch
+            {
+                JsonValueKind.String => idElement.GetString(),
+                JsonValueKind.Number => idElement.GetRawText(),
+                _ => null,
+            }
+            : null;
+        if (string.IsNullOrEmpty(id))
+        {
+            throw Unexpected("a webhook has no id");
+        }
+        var url = element.TryGetProperty("subscriberUrl", out var urlElement) && urlElement.ValueKind == JsonValueKind.String
+            ? urlElement.GetString()!
+            : "";
+        IReadOnlyList<string> triggers = element.TryGetProperty("triggers", out var triggersElement) && triggersElement.ValueKind == JsonValueKind.Array
+            ? [.. triggersElement.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)]
+            : [];
+        var active = !element.TryGetProperty("active", out var activeElement) || activeElement.ValueKind != JsonValueKind.False;
+        return new CalWebhook(id, url, triggers, active);
+    }
+
+    /// <summary>Code and message of Cal.com's error envelope, or a description when the body is something else.</summary>
+    public static (string? Code, string Message) ParseError(ReadOnlySpan<byte> body, HttpStatusCode status)
+    {
+        var fallback = $"HTTP {(int)status} {status}";
+        if (body.IsEmpty || body.Length > MaxErrorBodyBytes)
+        {
+            return (null, fallback);
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body.ToArray());
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("error", out var error))
+            {
+                if (error.ValueKind == JsonValueKind.Object)
+                {
+                    var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+                    var message = error.TryGetProperty("message", out var m) ? Text(m) : null;
+                    return (code, Trim(message) ?? fallback);
+                }
+                return (null, Trim(Text(error)) ?? fallback);
+            }
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("message", out var plain))
+            {
+                return (null, Trim(Text(plain)) ?? fallback);
+            }
+        }
+        catch (JsonException)
+        {
+            // Not an envelope (a proxy's HTML page, say): say what the status was.
+        }
+        return (null, fallback);
+    }
+
+    private static string? Text(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Array => string.Join("; ", element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText())),
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => element.GetRawText(),
+    };
+
+    private static string? Trim(string? message)
+    {
+        if (string.IsNullOrWhiteSpace(message))
+        {
+            return null;
+        }
+        var clean = new StringBuilder(Math.Min(message.Length, 500));
+        foreach (var c in message.Take(500))
+        {
+            clean.Append(char.IsControl(c) ? ' ' : c);
+        }
+        return clean.ToString();
+    }
+
+    private static CalComApiException Unexpected(string what) => new(null, null, $"unexpected answer: {what}", null);
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CalWebhookFunctions.Storage;
+using Azure.Storage.Queues;
+
+namespace CalWebhookFunctions.Subscriptions;
+
+/// <summary>
+/// A Cal.com subscription that must still be deleted after its connection was removed: everything needed to find
+/// and delete it (scope ids, webhook id, subscriber URL) and nothing that could call Cal.com (no credential).
+/// </summary>
+public sealed record CleanupMessage
+{
+    public const int CurrentVersion = 1;
+
+    [JsonPropertyName("v")]
+    public int Version { get; init; } = CurrentVersion;
+
+    [JsonPropertyName("connectionId")]
+    public required string ConnectionId { get; init; }
+
+    [JsonPropertyName("scope")]
+    public required string Scope { get; init; }
+
+    [JsonPropertyName("orgId")]
+    public long? OrgId { get; init; }
+
+    [JsonPropertyName("teamId")]
+    public long? TeamId { get; init; }
+
+    [JsonPropertyName("eventTypeId")]
+    public long? EventTypeId { get; init; }
+
+    /// <summary>Cal.com's id of the subscription; null when a registration never learned it (then it is found by URL).</summary>
+    [JsonPropertyName("webhookId")]
+    public string? WebhookId { get; init; }
+
+    [JsonPropertyName("subscriberUrl")]
+    public required string SubscriberUrl { get; init; }
+
+    /// <summary>Deletion attempts so far (the one that failed in the DELETE request counts as the first).</summary>
+    [JsonPropertyName("attempts")]
+    public int Attempts { get; init; }
+
+    [JsonPropertyName("queuedAt")]
+    public DateTimeOffset QueuedAt { get; init; }
+
+    [JsonPropertyName("lastError")]
+    public string? LastError { get; init; }
+
+    [JsonIgnore]
+    public SubscriptionScope SubscriptionScope => new(Scope, OrgId, TeamId, EventTypeId);
+}
+
+/// <summary>The queues <c>cal-subscription-cleanup</c> and its dead letters <c>cal-subscription-cleanup-poison</c>.</summary>
+public sealed class CleanupMessages(StorageAccount storage)
+{
+    /// <summary>Where cleanups go that no configured credential could finish (the host's poison queue name for the trigger).</summary>
+    public const string PoisonQueueName = StorageNames.CleanupQueue + "-poison";
+
+    /// <summary>Delays between CleanUpSubscription's attempts; when they are used up the message is dead-lettered.</summary>
+    public static readonly IReadOnlyList<TimeSpan> RetrySchedule =
+    [
+        TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30),
+        TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(4), TimeSpan.FromHours(8),
+    ];
+
+    private readonly QueueClient _queue = storage.Queue(StorageNames.CleanupQueue);
+    private readonly QueueClient _poison = storage.Queue(PoisonQueueName);
+
+    public QueueClient Queue => _queue;
+
+    public QueueClient Poison => _poison;
+
+    public Task EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken) =>
+        PendingWebhooks.SendAsync(_queue, Serialize(message), delay, cancellationToken);
+
+    public Task DeadLetterAsync(byte[] content, CancellationToken cancellationToken) =>
+        PendingWebhooks.SendAsync(_poison, content, null, cancellationToken);
+
+    public static byte[] Serialize(CleanupMessage message) =>
+        JsonSerializer.SerializeToUtf8Bytes(message, SubscriptionsJsonContext.Default.CleanupMessage);
+
+    /// <summary>The message, or null when it is not a readable cleanup message.</summary>
+    public static CleanupMessage? TryDeserialize(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var message = JsonSerializer.Deserialize(json, SubscriptionsJsonContext.Default.CleanupMessage);
+            return message is not null && SubscriptionScope.Names.Contains(message.Scope) ? message : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

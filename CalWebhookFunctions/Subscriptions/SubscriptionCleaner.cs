@@ -1,0 +1,106 @@
+using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
+
+namespace CalWebhookFunctions.Subscriptions;
+
+public enum CleanupResult
+{
+    /// <summary>Cal.com deleted the subscription, or it was already gone.</summary>
+    Deleted,
+    /// <summary>The connection was registered again and owns the subscription now: it must stay.</summary>
+    StillInUse,
+    /// <summary>Not yet: queued again with the next delay of the schedule.</summary>
+    Retrying,
+    /// <summary>Given up: moved to <c>cal-subscription-cleanup-poison</c> and logged for a person to finish.</summary>
+    DeadLettered,
+}
+
+/// <summary>
+/// Finishes the deletion of a subscription whose connection is already gone, with <c>CalCom__ApiKey</c> (the only
+/// credential there is outside a request; none is ever stored). Transient failures are retried on
+/// <see cref="CleanupMessages.RetrySchedule"/> by re-enqueueing with a visibility delay; a refusal, an
+/// exhausted schedule or a missing credential dead-letters the message and logs exactly what to delete by hand.
+/// </summary>
+public sealed class SubscriptionCleaner(
+    ConnectionStore store,
+    ConnectionLifecycle lifecycle,
+    CleanupMessages queue,
+    IOptions<CalComOptions> options,
+    ILogger<SubscriptionCleaner> logger)
+{
+    public async Task<CleanupResult> ProcessAsync(byte[] content, CancellationToken cancellationToken)
+    {
+        var message = CleanupMessages.TryDeserialize(content);
+        if (message is null)
+        {
+            SubscriptionsLog.CleanupUnreadable(logger, content.Length);
+            await queue.DeadLetterAsync(content, cancellationToken).ConfigureAwait(false);
+            return CleanupResult.DeadLettered;
+        }
+
+        var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
+        if (row is not null && (message.WebhookId is null || row.CalWebhookId == message.WebhookId))
+        {
+            // Registered again since: the new registration found (or will find) the subscription by its URL and owns it.
+            SubscriptionsLog.CleanupSkipped(logger, message.ConnectionId, message.WebhookId);
+            return CleanupResult.StillInUse;
+        }
+        if (row is { State: States.Pending })
+        {
+            // A registration is under way and may be adopting this very subscription: look again later.
+            return await RetryOrGiveUpAsync(message, "the connection is being registered again", transient: true, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        var apiKey = options.Value.ApiKey;
+        if (string.IsNullOrWhiteSpace(apiKey))
+        {
+            return await GiveUpAsync(message, "CalCom__ApiKey is not set, so no configured credential can delete it", cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        try
+        {
+            await lifecycle.RemoveSubscriptionAsync(message.SubscriptionScope, new CalCredential(apiKey) { Source = "CalCom__ApiKey" },
+                message.WebhookId, message.SubscriberUrl, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CalComApiException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return await RetryOrGiveUpAsync(message, ex.Message, ex.IsTransient, cancellationToken).ConfigureAwait(false);
+        }
+        SubscriptionsLog.CleanupDone(logger, message.ConnectionId, message.WebhookId, message.SubscriptionScope, message.Attempts + 1);
+        return CleanupResult.Deleted;
+    }
+
+    private async Task<CleanupResult> RetryOrGiveUpAsync(CleanupMessage message, string error, bool transient, CancellationToken cancellationToken)
+    {
+        var schedule = CleanupMessages.RetrySchedule;
+        // Attempts counts the DELETE request's own try, so attempt n+1 waits schedule[n-1].
+        var next = message.Attempts - 1;
+        if (!transient || next >= schedule.Count)
+        {
+            return await GiveUpAsync(message with { Attempts = message.Attempts + 1 },
+                transient ? $"{error} (retries exhausted)" : error, cancellationToken).ConfigureAwait(false);
+        }
+        var retry = message with { Attempts = message.Attempts + 1, LastError = error };
+        await queue.EnqueueAsync(retry, schedule[next], cancellationToken).ConfigureAwait(false);
+        SubscriptionsLog.CleanupRetrying(logger, message.ConnectionId, message.WebhookId, retry.Attempts, schedule[next], error);
+        return CleanupResult.Retrying;
+    }
+
+    private async Task<CleanupResult> GiveUpAsync(CleanupMessage message, string error, CancellationToken cancellationToken)
+    {
+        var dead = message with { LastError = error };
+        await queue.DeadLetterAsync(CleanupMessages.Serialize(dead), cancellationToken).ConfigureAwait(false);
+        var scope = message.SubscriptionScope;
+        var action = message.WebhookId is null
+            ? $"GET <CalCom__ApiBaseUrl>/{scope.CollectionPath()}, then DELETE <CalCom__ApiBaseUrl>/{scope.CollectionPath()}/<id> for the webhook with that subscriber URL"
+            : $"DELETE <CalCom__ApiBaseUrl>/{scope.ItemPath(message.WebhookId)}";
+        SubscriptionsLog.CleanupNeedsPerson(logger, message.ConnectionId, scope, message.WebhookId ?? "(unknown)",
+            message.SubscriberUrl, action, error);
+        return CleanupResult.DeadLettered;
+    }
+}
