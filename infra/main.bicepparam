@@ -1,0 +1,18 @@
+// Example parameters. The pipeline passes the secrets from its variable group instead of this file; to deploy by hand:
+//   export CAL_WEBHOOK_SECRET=... FORWARDING_SIGNING_SECRET=...
+//   az deployment group create -g <group> -f infra/main.bicep -p infra/main.bicepparam
+using 'main.bicep'
+
+param appName = 'calwebhooks'
+param forwardingUrl = 'https://app.example.com/webhooks/cal'
+
+param calComWebhookSecret = readEnvironmentVariable('CAL_WEBHOOK_SECRET')
+param forwardingSigningSecret = readEnvironmentVariable('FORWARDING_SIGNING_SECRET')
+param calComPreviousWebhookSecrets = readEnvironmentVariable('CAL_PREVIOUS_WEBHOOK_SECRETS', '')
+param calComApiKey = readEnvironmentVariable('CAL_API_KEY', '')
+
+// Every other setting keeps the app's default; uncomment to change one.
+// param calComApiBaseUrl = 'https://api.cal.eu'
+// param calComOrganizationId = '12345'
+// param calComDefaultTriggers = 'BOOKING_CREATED,BOOKING_RESCHEDULED,BOOKING_CANCELLED'
+// param webhookPublicUrl = 'https://hooks.example.com/api/webhooks/cal'

@@ -1,0 +1,62 @@
+// A Key Vault in RBAC mode holding the app's secrets. App settings reference them with
+// @Microsoft.KeyVault(SecretUri=...) (no version: the app follows the latest one); the app's managed identity gets
+// Key Vault Secrets User on this vault and nothing else.
+
+param name string
+param location string
+
+@description('Resource id of the app\'s managed identity (names its role assignments deterministically).')
+param identityId string
+
+@description('Principal (object) id of the app\'s managed identity.')
+param principalId string
+
+@description('Secrets to store, by secret name. Empty values are not stored.')
+@secure()
+param secrets object
+
+param tags object
+
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource secret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
+  for item in items(secrets): if (!empty(item.value)) {
+    parent: vault
+    name: item.key
+    properties: {
+      value: item.value
+      contentType: 'text/plain'
+    }
+  }
+]
+
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identityId, keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output name string = vault.name
+output uri string = vault.properties.vaultUri
