@@ -1,10 +1,12 @@
-// Example parameters. The pipeline passes the secrets from its variable group instead of this file; to deploy by hand:
-//   export CAL_WEBHOOK_SECRET=... FORWARDING_SIGNING_SECRET=...
+// Parameters for infra/main.bicep. Secrets and per-installation values come from environment variables (the pipeline
+// maps them from its variable group), so nothing secret is ever written here or passed on a command line.
+// To deploy by hand:
+//   export FORWARDING_URL=https://app.example.com/webhooks/cal CAL_WEBHOOK_SECRET=... FORWARDING_SIGNING_SECRET=...
 //   az deployment group create -g <group> -f infra/main.bicep -p infra/main.bicepparam
 using 'main.bicep'
 
-param appName = 'calwebhooks'
-param forwardingUrl = 'https://app.example.com/webhooks/cal'
+param appName = readEnvironmentVariable('APP_NAME', 'calwebhooks')
+param forwardingUrl = readEnvironmentVariable('FORWARDING_URL')
 
 param calComWebhookSecret = readEnvironmentVariable('CAL_WEBHOOK_SECRET')
 param forwardingSigningSecret = readEnvironmentVariable('FORWARDING_SIGNING_SECRET')

@@ -17,6 +17,7 @@ public sealed class BicepTests
 
     private static readonly Dictionary<string, string> ExampleSecrets = new()
     {
+        ["FORWARDING_URL"] = "https://app.example.com/webhooks/cal",
         ["CAL_WEBHOOK_SECRET"] = "example-webhook-secret",
         ["FORWARDING_SIGNING_SECRET"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     };
@@ -63,6 +64,8 @@ public sealed class BicepTests
         using var parameters = JsonDocument.Parse(result.StandardOutput);
         var values = JsonDocument.Parse(parameters.RootElement.GetProperty("parametersJson").GetString()!).RootElement.GetProperty("parameters");
         Assert.Equal("example-webhook-secret", values.GetProperty("calComWebhookSecret").GetProperty("value").GetString());
+        Assert.Equal("https://app.example.com/webhooks/cal", values.GetProperty("forwardingUrl").GetProperty("value").GetString());
+        Assert.Equal("calwebhooks", values.GetProperty("appName").GetProperty("value").GetString());
     }
 
     [Fact]
