@@ -38,6 +38,8 @@ public static class TelemetryRegistration
             {
                 options.ConnectionString = settings.ConnectionString;
                 options.Credential = settings.Credential();
+                // Traces may be sampled; log lines are not dropped with them, so an event's lines are always complete.
+                options.EnableTraceBasedLogsSampler = false;
             });
         services.Configure<OpenTelemetryLoggerOptions>(options =>
         {
