@@ -147,12 +147,11 @@ module vault 'modules/keyvault.bicep' = {
     location: location
     identityId: identity.id
     principalId: identity.properties.principalId
-    secrets: {
-      '${secretNames.webhookSecret}': calComWebhookSecret
-      '${secretNames.previousWebhookSecrets}': calComPreviousWebhookSecrets
-      '${secretNames.signingSecret}': forwardingSigningSecret
-      '${secretNames.apiKey}': calComApiKey
-    }
+    secretNames: secretNames
+    webhookSecret: calComWebhookSecret
+    previousWebhookSecrets: calComPreviousWebhookSecrets
+    signingSecret: forwardingSigningSecret
+    apiKey: calComApiKey
     tags: tags
   }
 }

@@ -11,9 +11,27 @@ param identityId string
 @description('Principal (object) id of the app\'s managed identity.')
 param principalId string
 
-@description('Secrets to store, by secret name. Empty values are not stored.')
+@description('Names of the four secrets in the vault.')
+param secretNames {
+  webhookSecret: string
+  previousWebhookSecrets: string
+  signingSecret: string
+  apiKey: string
+}
+
 @secure()
-param secrets object
+param webhookSecret string
+
+@description('Empty: not stored.')
+@secure()
+param previousWebhookSecrets string
+
+@secure()
+param signingSecret string
+
+@description('Empty: not stored.')
+@secure()
+param apiKey string
 
 param tags object
 
@@ -37,16 +55,41 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   }
 }
 
-resource secret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
-  for item in items(secrets): if (!empty(item.value)) {
-    parent: vault
-    name: item.key
-    properties: {
-      value: item.value
-      contentType: 'text/plain'
-    }
+resource webhookSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+  parent: vault
+  name: secretNames.webhookSecret
+  properties: {
+    value: webhookSecret
+    contentType: 'text/plain'
   }
-]
+}
+
+resource previousWebhookSecretsValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(previousWebhookSecrets)) {
+  parent: vault
+  name: secretNames.previousWebhookSecrets
+  properties: {
+    value: previousWebhookSecrets
+    contentType: 'text/plain'
+  }
+}
+
+resource signingSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+  parent: vault
+  name: secretNames.signingSecret
+  properties: {
+    value: signingSecret
+    contentType: 'text/plain'
+  }
+}
+
+resource apiKeyValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(apiKey)) {
+  parent: vault
+  name: secretNames.apiKey
+  properties: {
+    value: apiKey
+    contentType: 'text/plain'
+  }
+}
 
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, identityId, keyVaultSecretsUser)

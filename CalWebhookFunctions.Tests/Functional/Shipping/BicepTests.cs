@@ -126,6 +126,16 @@ public sealed class BicepTests
         {
             Assert.Equal("securestring", json.GetProperty("parameters").GetProperty(secureParameter).GetProperty("type").GetString());
         }
+
+        // The vault module takes them as secure strings and stores the two optional ones only when given.
+        var vault = NestedTemplate(json, "vault");
+        foreach (var secureParameter in new[] { "webhookSecret", "previousWebhookSecrets", "signingSecret", "apiKey" })
+        {
+            Assert.Equal("securestring", vault.GetProperty("parameters").GetProperty(secureParameter).GetProperty("type").GetString());
+        }
+        var stored = NestedResources(json).Where(r => r.Type == "Microsoft.KeyVault/vaults/secrets")
+            .Select(r => r.Body.TryGetProperty("condition", out var c) ? c.GetString() : "always").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["[not(empty(parameters('apiKey')))]", "[not(empty(parameters('previousWebhookSecrets')))]", "always", "always"], stored);
     }
 
     [Fact]
