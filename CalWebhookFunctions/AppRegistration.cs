@@ -17,6 +17,7 @@ public static class AppRegistration
         services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
+        services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services
             .AddCalWebhookOptions(configuration)

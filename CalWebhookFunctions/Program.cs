@@ -1,8 +1,11 @@
 using CalWebhookFunctions;
+using CalWebhookFunctions.Telemetry;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<EventScopeMiddleware>();
 builder.Services.AddCalWebhookFunctions(builder.Configuration);
 builder.Build().Run();

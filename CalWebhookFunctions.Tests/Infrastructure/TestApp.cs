@@ -82,33 +82,66 @@ public sealed class TestApp : IAsyncDisposable
     }
 }
 
-/// <summary>Captures every log line, formatted, with its exception, so tests can assert what is (not) logged.</summary>
-public sealed class LogCapture : ILoggerProvider
+/// <summary>
+/// Captures every log line, formatted, with its exception, so tests can assert what is (not) logged; and, in
+/// <see cref="Entries"/>, each line's structured properties and the properties of the logging scopes it was written in.
+/// </summary>
+public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
     public IReadOnlyList<string> Lines => [.. _lines];
 
+    public IReadOnlyList<LogEntry> Entries => [.. _entries];
+
     public string AllText => string.Join('\n', _lines);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, LogCapture capture) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => capture._scopes.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs
-                ? string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}"))
-                : "";
-            lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} | {structured} {exception}");
+            var properties = state is IEnumerable<KeyValuePair<string, object?>> pairs ? pairs.ToList() : [];
+            var structured = string.Join(' ', properties.Select(p => $"{p.Key}={p.Value}"));
+            var message = formatter(state, exception);
+            capture._lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {message} | {structured} {exception}");
+
+            var scopes = new List<KeyValuePair<string, object?>>();
+            capture._scopes.ForEachScope((scope, list) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object?>> scopePairs)
+                {
+                    list.AddRange(scopePairs);
+                }
+            }, scopes);
+            capture._entries.Enqueue(new LogEntry(logLevel, category, eventId, message, properties, scopes, exception));
         }
     }
+}
+
+/// <summary>One captured log line: its structured properties and those of the scopes around it (outermost first).</summary>
+public sealed record LogEntry(
+    LogLevel Level,
+    string Category,
+    EventId EventId,
+    string Message,
+    IReadOnlyList<KeyValuePair<string, object?>> Properties,
+    IReadOnlyList<KeyValuePair<string, object?>> Scopes,
+    Exception? Exception)
+{
+    /// <summary>The value of a scope property around this line, or null.</summary>
+    public object? Scope(string key) => Scopes.LastOrDefault(p => p.Key == key).Value;
 }

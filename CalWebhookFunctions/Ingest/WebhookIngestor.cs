@@ -85,6 +85,8 @@ public sealed class WebhookIngestor
             Body = body,
         };
         var trigger = LoggableTrigger(delivery.TriggerEvent);
+        // From here on every log line of this event carries its id (in Application Insights: CalEventId).
+        using var eventScope = _logger.BeginEventScope(message.EventId);
         QueuedWebhook stored;
         try
         {

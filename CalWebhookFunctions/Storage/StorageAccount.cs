@@ -1,7 +1,6 @@
 using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
-using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
@@ -39,22 +38,12 @@ public sealed class StorageAccount
         }
 
         var section = configuration.GetSection(StorageNames.Connection);
-        var accountName = section["accountName"];
-        var queueUri = Endpoint(section["queueServiceUri"], accountName, "queue");
-        var tableUri = Endpoint(section["tableServiceUri"], accountName, "table");
-        var blobUri = Endpoint(section["blobServiceUri"], accountName, "blob");
-        if (queueUri is null || tableUri is null || blobUri is null)
-        {
-            throw new InvalidOperationException(
-                $"{StorageNames.Connection} is required: set a connection string, or {StorageNames.Connection}__accountName " +
-                $"(or {StorageNames.Connection}__queueServiceUri, __tableServiceUri and __blobServiceUri) for identity-based access.");
-        }
-
-        var credential = Credential(section);
+        var endpoints = StorageEndpoints.FromSettings(section);
+        var credential = StorageCredential.FromSettings(section).Create();
         return new StorageAccount(
-            new QueueServiceClient(queueUri, credential, QueueOptions()),
-            new TableServiceClient(tableUri, credential, TableOptions()),
-            new BlobServiceClient(blobUri, credential, BlobOptions()));
+            new QueueServiceClient(endpoints.Queue, credential, QueueOptions()),
+            new TableServiceClient(endpoints.Table, credential, TableOptions()),
+            new BlobServiceClient(endpoints.Blob, credential, BlobOptions()));
     }
 
     public static StorageAccount FromConnectionString(string connectionString)
@@ -78,30 +67,8 @@ public sealed class StorageAccount
 
     public BlobContainerClient Container(string name) => _blobs.GetBlobContainerClient(name);
 
-    private static Uri? Endpoint(string? explicitUri, string? accountName, string service)
-    {
-        if (!string.IsNullOrWhiteSpace(explicitUri))
-        {
-            return Uri.TryCreate(explicitUri, UriKind.Absolute, out var uri) ? uri : null;
-        }
-        return string.IsNullOrWhiteSpace(accountName) ? null : new Uri($"https://{accountName}.{service}.core.windows.net");
-    }
-
-    /// <summary>
-    /// Managed identity when the host's settings ask for it (<c>credential=managedidentity</c>, optionally with a
-    /// <c>clientId</c> for a user-assigned identity), otherwise the default credential chain (developer sign-in).
-    /// </summary>
-    private static TokenCredential Credential(IConfigurationSection section)
-    {
-        var clientId = section["clientId"];
-        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase))
-        {
-            return string.IsNullOrWhiteSpace(clientId)
-                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
-                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
-        }
-        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
-    }
+    /// <summary>The service endpoints the clients talk to.</summary>
+    public StorageEndpoints Endpoints => new(_queues.Uri, _tables.Uri, _blobs.Uri);
 
     // A short, bounded retry: ingest must answer Cal.com within seconds, and a storage outage must turn into
     // a 503 quickly rather than hold the request open.
