@@ -21,14 +21,9 @@ public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptio
         string connectionId,
         CancellationToken cancellationToken)
     {
-        var id = ConnectionRoute.Resolve(request, connectionId);
-        if (id is null)
+        if (!ConnectionResults.TryResolveId(request, connectionId, out var id, out var invalid))
         {
-            return ConnectionResults.InvalidId("its percent-escapes are not valid UTF-8");
-        }
-        if (!ConnectionId.IsValid(id, out var problem))
-        {
-            return ConnectionResults.InvalidId(problem);
+            return invalid;
         }
         var body = await BodyReader.ReadAsync(request, MaxBodyBytes, cancellationToken);
         if (body is null)
@@ -84,14 +79,9 @@ public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOption
         string connectionId,
         CancellationToken cancellationToken)
     {
-        var id = ConnectionRoute.Resolve(request, connectionId);
-        if (id is null)
+        if (!ConnectionResults.TryResolveId(request, connectionId, out var id, out var invalid))
         {
-            return ConnectionResults.InvalidId("its percent-escapes are not valid UTF-8");
-        }
-        if (!ConnectionId.IsValid(id, out var problem))
-        {
-            return ConnectionResults.InvalidId(problem);
+            return invalid;
         }
         if (!ConnectionResults.TryGetCredential(request, options.Value, out var credential, out var credentialError))
         {
@@ -131,14 +121,9 @@ public sealed class GetConnection(ConnectionStore store)
         string connectionId,
         CancellationToken cancellationToken)
     {
-        var id = ConnectionRoute.Resolve(request, connectionId);
-        if (id is null)
+        if (!ConnectionResults.TryResolveId(request, connectionId, out var id, out var invalid))
         {
-            return ConnectionResults.InvalidId("its percent-escapes are not valid UTF-8");
-        }
-        if (!ConnectionId.IsValid(id, out var problem))
-        {
-            return ConnectionResults.InvalidId(problem);
+            return invalid;
         }
         try
         {
@@ -209,6 +194,22 @@ public static class ConnectionResults
     }
 
     public static IResult Busy(ConnectionBusyException ex) => new BusyResult(ex.ClaimedUntil);
+
+    /// <summary>The valid connection id the request names, or false with the 400 to answer.</summary>
+    public static bool TryResolveId(HttpRequest request, string routeValue, out string id, out IResult invalid)
+    {
+        var resolved = ConnectionRoute.Resolve(request, routeValue);
+        var problem = "its percent-escapes are not valid UTF-8";
+        if (resolved is not null && ConnectionId.IsValid(resolved, out problem))
+        {
+            id = resolved;
+            invalid = TypedResults.Ok();
+            return true;
+        }
+        id = "";
+        invalid = InvalidId(problem);
+        return false;
+    }
 
     public static IResult InvalidId(string problem) =>
         ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_connection_id", $"The connection id is not acceptable: {problem}.");
