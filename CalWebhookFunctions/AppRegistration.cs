@@ -1,5 +1,6 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Telemetry;
@@ -20,7 +21,8 @@ public static class AppRegistration
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)
-            .AddIngest();
+            .AddIngest()
+            .AddForwarding();
         return services;
     }
 }
