@@ -66,7 +66,7 @@ public sealed class Azurite : IAsyncDisposable
         };
         foreach (var arg in new[]
                  {
-                     script, "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--location", workDir,
+                     script, "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
                      "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
                      "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
                      "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
