@@ -36,6 +36,9 @@ public sealed class WebhookForwarder
     /// <summary>How long a claim outlives the attempt's own timeout, for the storage calls around the send.</summary>
     private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(30);
 
+    /// <summary>How soon a copy deferred by another attempt's live claim looks again.</summary>
+    private static readonly TimeSpan DeferralRecheck = TimeSpan.FromSeconds(5);
+
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     private readonly IHttpClientFactory _httpClients;
@@ -109,8 +112,10 @@ public sealed class WebhookForwarder
                 await RemoveBodyAsync(message).ConfigureAwait(false);
                 return ForwardOutcome.AlreadyDelivered;
             case ClaimStatus.InFlight:
-                var wait = (claim.LeaseUntil ?? _time.GetUtcNow()) - _time.GetUtcNow() + TimeSpan.FromSeconds(1);
-                var delay = wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+                // Look again soon (the other attempt usually finishes in well under its timeout), at the latest just
+                // after its claim runs out, when an abandoned claim can be taken over.
+                var remaining = (claim.LeaseUntil ?? _time.GetUtcNow()) - _time.GetUtcNow() + TimeSpan.FromSeconds(1);
+                var delay = TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, TimeSpan.FromSeconds(1).Ticks, DeferralRecheck.Ticks));
                 await _pending.EnqueueAsync(message, delay, cancellationToken).ConfigureAwait(false);
                 ForwardingLog.Deferred(_logger, message.EventId, webhookId, claim.LeaseUntil, delay);
                 return ForwardOutcome.Deferred;
