@@ -28,8 +28,8 @@ public sealed class DeadLetters(StorageAccount storage, PendingWebhooks pending)
         PendingWebhooks.SendAsync(_poison, message, null, cancellationToken);
 }
 
-/// <summary>What a replay did.</summary>
-public sealed record ReplayResult(int Moved, int Unreadable, bool More);
+/// <summary>What a replay did. <see cref="Failed"/>: storage failed midway (nothing lost; call again).</summary>
+public sealed record ReplayResult(int Moved, int Unreadable, bool More, bool Failed = false);
 
 /// <summary>
 /// Moves dead letters back to <c>cal-webhooks</c> with a fresh schedule (attempts 0, dead-letter reason cleared):
@@ -91,14 +91,23 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                         putBack.Add((message.MessageId, message.PopReceipt));
                         continue;
                     }
-                    // Enqueue first, delete second: never a moment when the event is in neither queue.
+                    // Enqueue first, delete second: never a moment when the event is in neither queue. Should either
+                    // step fail, the dead letter is made visible again below, so it stays where it was.
+                    putBack.Add((message.MessageId, message.PopReceipt));
                     await pending.EnqueueAsync(parsed with { Attempts = 0, DeadLetter = null }, cancellationToken: CancellationToken.None)
                         .ConfigureAwait(false);
                     await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
+                    putBack.RemoveAt(putBack.Count - 1);
                     moved++;
                     Log.Replayed(logger, parsed.EventId, parsed.ConnectionId, parsed.DeadLetter?.Reason ?? "host_poison");
                 }
             }
+        }
+        catch (Exception ex) when (ex is RequestFailedException or AggregateException or IOException)
+        {
+            // Azure.Core reports a storage call that failed every retry as an AggregateException.
+            Log.Failed(logger, ex, moved);
+            return new ReplayResult(moved, unreadable, More: true, Failed: true);
         }
         finally
         {
@@ -136,6 +145,10 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         [LoggerMessage(EventId = 3100, Level = LogLevel.Information,
             Message = "Replayed dead-lettered event {EventId} (connection {ConnectionId}, was {DeadLetterReason}) with a fresh schedule")]
         public static partial void Replayed(ILogger logger, string eventId, string? connectionId, string deadLetterReason);
+
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Error,
+            Message = "Replay stopped by a storage failure after moving {Moved} dead letter(s); the rest stay in cal-webhooks-poison")]
+        public static partial void Failed(ILogger logger, Exception exception, int moved);
 
         [LoggerMessage(EventId = 3101, Level = LogLevel.Warning,
             Message = "Dead letter {MessageId} is not a readable event; left in cal-webhooks-poison for inspection")]

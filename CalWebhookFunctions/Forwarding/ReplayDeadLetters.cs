@@ -10,7 +10,7 @@ namespace CalWebhookFunctions.Forwarding;
 /// <c>POST /api/deliveries/replay</c> (function key): moves dead letters back to <c>cal-webhooks</c> with a fresh
 /// retry schedule — all of them, or one event's with <c>?eventId=…</c> (or a JSON body <c>{"eventId":"…"}</c>).
 /// Answers <c>{"moved":n,"unreadable":n,"more":bool}</c>; <c>more</c> means call again. 404 when the one event asked for
-/// has no dead letter.
+/// has no dead letter; 503 when storage fails midway (every dead letter is then either moved or still in place).
 /// </summary>
 public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
 {
@@ -25,6 +25,11 @@ public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
             return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", problem);
         }
         var result = await replayer.ReplayAsync(eventId, cancellationToken);
+        if (result.Failed)
+        {
+            return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable",
+                $"Storage failed after {result.Moved} dead letter(s) were moved; nothing was lost. Call again later.");
+        }
         if (eventId is not null && result.Moved == 0 && !result.More)
         {
             return ApiResults.Error(StatusCodes.Status404NotFound, "dead_letter_not_found",
