@@ -121,4 +121,33 @@ public class DeduplicationTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Contains("definitely not json", deadLetters);
         Assert.Contains("is not a readable event", harness.App.Logs.AllText, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Records_past_their_retention_no_longer_block_a_delivery_and_are_swept()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        var body = CalDeliveries.BookingCreated();
+        var ledger = harness.App.Get<DeliveryLedger>();
+        await ledger.Table.CreateIfNotExistsAsync();
+        var old = DateTimeOffset.UtcNow - DeliveryLedger.Retention - TimeSpan.FromDays(1);
+        await ledger.Table.AddEntityAsync(new DeliveryRecord
+        {
+            PartitionKey = OutboundSigner.WebhookId("conn-1", body), State = DeliveryRecord.Delivered, DeliveredAt = old,
+            ExpiresAt = old + DeliveryLedger.Retention,
+        });
+        await ledger.Table.AddEntityAsync(new DeliveryRecord
+        {
+            PartitionKey = "msg_expired_other", State = DeliveryRecord.Delivered, DeliveredAt = old, ExpiresAt = old + DeliveryLedger.Retention,
+        });
+
+        await harness.EnqueueAsync(body, "conn-1");
+        await harness.DrainAsync();
+        var swept = await ledger.SweepExpiredAsync(100, default);
+
+        Assert.Single(harness.Receiver.Deliveries);
+        Assert.Equal(1, swept);
+        var record = Assert.Single(await harness.DeliveryRecordsAsync());
+        Assert.Equal(OutboundSigner.WebhookId("conn-1", body), record.PartitionKey);
+        Assert.True(record.ExpiresAt > DateTimeOffset.UtcNow);
+    }
 }
