@@ -37,15 +37,17 @@ public sealed class ForwardEnvelope
             // Rare (Cal.com sends UTF-8): the lossy text is what any JSON consumer could represent anyway.
             payload = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(payload));
         }
-        // Connection ids are short (≤ 256 characters): their UTF-8 form is the only other allocation.
-        var connectionUtf8 = connectionId is null ? null : Encoding.UTF8.GetBytes(connectionId);
-        var connectionLength = connectionUtf8 is null ? 0 : ConnectionIdName.Length + JsonText.QuotedLength(connectionUtf8) + 1;
+        // Connection ids are short (≤ 256 characters): encoded on the stack, so the envelope is the only allocation.
+        var maxIdBytes = connectionId is null ? 0 : Encoding.UTF8.GetMaxByteCount(connectionId.Length);
+        Span<byte> connectionUtf8 = maxIdBytes <= 1024 ? stackalloc byte[maxIdBytes] : new byte[maxIdBytes];
+        connectionUtf8 = connectionUtf8[..(connectionId is null ? 0 : Encoding.UTF8.GetBytes(connectionId, connectionUtf8))];
+        var connectionLength = connectionId is null ? 0 : ConnectionIdName.Length + JsonText.QuotedLength(connectionUtf8) + 1;
         var payloadLength = payloadIsJson ? payload.Length : JsonText.QuotedLength(payload);
         var envelope = GC.AllocateUninitializedArray<byte>(_head.Length + connectionLength + PayloadName.Length + payloadLength + 1);
 
         var rest = envelope.AsSpan();
         Append(ref rest, _head);
-        if (connectionUtf8 is not null)
+        if (connectionId is not null)
         {
             Append(ref rest, ConnectionIdName);
             rest = rest[JsonText.WriteQuoted(connectionUtf8, rest)..];
