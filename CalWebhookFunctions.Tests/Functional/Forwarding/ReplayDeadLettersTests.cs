@@ -77,6 +77,46 @@ public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<Azur
     }
 
     [Fact]
+    public async Task A_message_whose_function_keeps_throwing_is_poisoned_by_the_host_and_replay_delivers_it()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        // The same app with its table endpoint unreachable (a closed port on 127.0.0.1): every invocation throws.
+        var tablesDown = System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "TableEndpoint=[^;]+;",
+            "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        var tableOptions = new Azure.Data.Tables.TableClientOptions();
+        tableOptions.Retry.MaxRetries = 0;
+        await using var broken = await TestApp.StartAsync(azurite.ConnectionString,
+            new Dictionary<string, string?> { ["Forwarding:Url"] = harness.Receiver.Url.ToString() },
+            services => services.AddSingleton(new StorageAccount(
+                new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString,
+                    new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 }),
+                new Azure.Data.Tables.TableServiceClient(tablesDown, tableOptions),
+                new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString))));
+        var message = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null);
+        await harness.App.Get<PendingWebhooks>().EnqueueAsync(message);
+        var host = new QueueHost(broken.Services, azurite.ConnectionString,
+            QueueSettings.FromHostJson() with { VisibilityTimeout = TimeSpan.Zero }); // host.json's minute, shortened
+
+        var run = await host.RunUntilDrainedAsync(StorageNames.WebhookQueue, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(host.Settings.MaxDequeueCount, run.Invocations);
+        Assert.Equal(host.Settings.MaxDequeueCount, run.Failures);
+        Assert.Equal(1, run.Poisoned);
+        Assert.Empty(harness.Receiver.Requests);
+        var poisoned = Assert.Single(await harness.DeadLetterTextsAsync());
+        Assert.Equal(Encoding.UTF8.GetString(PendingWebhooks.Serialize(message)), poisoned); // the original, unchanged
+
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        using var response = await client.SendAsync(Replay());
+        await harness.DrainAsync();
+
+        Assert.Equal(1, (await JsonOf(response)).GetProperty("moved").GetInt32());
+        Assert.Single(harness.Receiver.Deliveries);
+        Assert.Empty(await harness.DeadLetterTextsAsync());
+    }
+
+    [Fact]
     public async Task Replay_by_event_id_moves_only_that_event_and_leaves_unreadable_ones()
     {
         await using var harness = await ForwardingHarness.StartAsync(azurite);
