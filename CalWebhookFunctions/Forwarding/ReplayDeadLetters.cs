@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Ingest;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 
@@ -46,20 +47,18 @@ public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
         {
             return (null, "eventId is given more than once.");
         }
-        if (eventId is null && request.ContentLength is > 0 or null && request.Body.CanRead)
+        if (eventId is null)
         {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, cancellationToken);
-            if (buffer.Length > 4096)
+            var body = await BodyReader.ReadAsync(request, 4096, cancellationToken);
+            if (body is null)
             {
                 return (null, "The body must be empty or {\"eventId\":\"…\"}.");
             }
-            if (buffer.Length > 0)
+            if (body.Length > 0)
             {
                 try
                 {
-                    var body = JsonSerializer.Deserialize(buffer.ToArray(), ReplayJsonContext.Default.ReplayRequest);
-                    eventId = body?.EventId;
+                    eventId = JsonSerializer.Deserialize(body, ReplayJsonContext.Default.ReplayRequest)?.EventId;
                 }
                 catch (JsonException)
                 {
