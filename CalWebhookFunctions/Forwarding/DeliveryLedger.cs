@@ -183,7 +183,14 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
             await foreach (var row in _table.QueryAsync<DeliveryRecord>(r => r.ExpiresAt < cutoff, maxPerPage: 100,
                                select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                    // Another instance swept it first.
+                }
                 if (++deleted >= max)
                 {
                     break;

@@ -172,9 +172,10 @@ public sealed class WebhookForwarder
                 return ForwardOutcome.Delivered;
 
             case DecisionKind.Retry:
-                // The copy first: once it is stored, returning lets the host delete this message with nothing lost.
-                await _pending.EnqueueAsync(message with { Attempts = attempt }, decision.Delay, CancellationToken.None).ConfigureAwait(false);
+                // Release first so the copy never finds its own claim; then the copy: once it is stored, returning
+                // lets the host delete this message with nothing lost (if storing fails, the host retries this one).
                 await _ledger.ReleaseAsync(claim).ConfigureAwait(false);
+                await _pending.EnqueueAsync(message with { Attempts = attempt }, decision.Delay, CancellationToken.None).ConfigureAwait(false);
                 _metrics.Retried(decision.Reason);
                 ForwardingLog.RetryScheduled(_logger, attempt, message.EventId, webhookId, message.ConnectionId, result.Status, result.Error,
                     decision.Delay);
