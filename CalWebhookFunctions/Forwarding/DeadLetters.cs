@@ -16,8 +16,12 @@ namespace CalWebhookFunctions.Forwarding;
 public sealed class DeadLetters(StorageAccount storage, PendingWebhooks pending)
 {
     private readonly QueueClient _poison = storage.Queue(StorageNames.WebhookPoisonQueue);
+    private readonly QueueClient _rawPoison = storage.RawQueue(StorageNames.WebhookPoisonQueue);
 
     public QueueClient Queue => _poison;
+
+    /// <summary>The poison queue read without decoding: it may hold messages that are not base64 at all.</summary>
+    public QueueClient RawQueue => _rawPoison;
 
     /// <summary>Stores an event with its dead-letter reason (its body moves to a blob if the message would be too large).</summary>
     public Task WriteAsync(QueuedWebhook message, CancellationToken cancellationToken) =>
@@ -48,7 +52,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
 
     public async Task<ReplayResult> ReplayAsync(string? eventId, CancellationToken cancellationToken)
     {
-        var queue = deadLetters.Queue;
+        var queue = deadLetters.RawQueue;
         var started = DateTime.UtcNow;
         var moved = 0;
         var unreadable = 0;
@@ -78,7 +82,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                 }
                 foreach (var message in batch)
                 {
-                    var parsed = TryParse(message.Body);
+                    var parsed = TryParse(message.MessageText);
                     if (parsed is null)
                     {
                         unreadable++;
@@ -127,11 +131,17 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         return new ReplayResult(moved, unreadable, more);
     }
 
-    private static QueuedWebhook? TryParse(BinaryData body)
+    /// <summary>The event in a dead letter's text (base64 of the message JSON), or null when it is none.</summary>
+    private static QueuedWebhook? TryParse(string messageText)
     {
+        var json = new byte[messageText.Length];
+        if (!Convert.TryFromBase64String(messageText, json, out var length))
+        {
+            return null;
+        }
         try
         {
-            var message = PendingWebhooks.Deserialize(body.ToMemory().Span);
+            var message = PendingWebhooks.Deserialize(json.AsSpan(0, length));
             return WebhookForwarder.IsWellFormed(message) ? message : null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
