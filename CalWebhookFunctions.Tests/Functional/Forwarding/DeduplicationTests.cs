@@ -60,6 +60,7 @@ public class DeduplicationTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         await harness.DrainAsync();
 
         Assert.Single(harness.Receiver.Requests);
+        Assert.Contains("is being sent by another attempt", harness.App.Logs.AllText, StringComparison.Ordinal);
         Assert.Equal(0, await harness.QueueLengthAsync(StorageNames.WebhookQueue));
     }
 
