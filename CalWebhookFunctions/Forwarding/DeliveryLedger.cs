@@ -58,6 +58,8 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
 
     public const string EventKeyPrefix = "event_";
 
+    private const int MaxClaimRounds = 8;
+
     private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
 
     public TableClient Table => _table;
@@ -65,7 +67,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
     public async Task<DeliveryClaim> TryClaimAsync(string webhookId, string eventId, string? connectionId, int attempt, TimeSpan lease,
         CancellationToken cancellationToken)
     {
-        for (var round = 0; ; round++)
+        for (var round = 0; round < MaxClaimRounds; round++)
         {
             var now = time.GetUtcNow();
             var record = new DeliveryRecord
@@ -114,11 +116,13 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
                 var updated = await _table.UpdateEntityAsync(record, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 return new DeliveryClaim(ClaimStatus.Claimed, webhookId, updated.Headers.ETag ?? default);
             }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 404 && round < 5)
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
             {
                 // Lost the race: look again.
             }
         }
+        // Only under pathological contention; throwing lets the host hand the message over again later.
+        throw new InvalidOperationException($"Could not claim {webhookId} after {MaxClaimRounds} rounds of contention.");
     }
 
     /// <summary>Records the success. Unconditional: the app has the event, whoever holds the row now.</summary>
