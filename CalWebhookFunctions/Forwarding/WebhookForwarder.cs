@@ -121,20 +121,30 @@ public sealed class WebhookForwarder
                 return ForwardOutcome.Deferred;
         }
 
+        var progress = new AttemptProgress();
         try
         {
-            return await AttemptAsync(message, body, webhookId, attempt, claim, cancellationToken).ConfigureAwait(false);
+            return await AttemptAsync(message, body, webhookId, attempt, claim, progress, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            // Storage failed or the host is stopping: the host will hand the same message over again.
-            await _ledger.ReleaseAsync(claim).ConfigureAwait(false);
+            // Storage failed or the host is stopping: the host will hand the same message over again. Before a 2xx the
+            // claim is released for that retry; after one it is kept, so no other copy sends again while it lasts.
+            if (!progress.Answered2xx)
+            {
+                await _ledger.ReleaseAsync(claim).ConfigureAwait(false);
+            }
             throw;
         }
     }
 
+    private sealed class AttemptProgress
+    {
+        public bool Answered2xx { get; set; }
+    }
+
     private async Task<ForwardOutcome> AttemptAsync(QueuedWebhook message, byte[] body, string webhookId, int attempt, DeliveryClaim claim,
-        CancellationToken cancellationToken)
+        AttemptProgress progress, CancellationToken cancellationToken)
     {
         var connection = message.ConnectionId is null
             ? null
@@ -163,6 +173,7 @@ public sealed class WebhookForwarder
         switch (decision.Kind)
         {
             case DecisionKind.Delivered:
+                progress.Answered2xx = true;
                 await _ledger.MarkDeliveredAsync(claim, message.EventId, message.ConnectionId, result.Status!.Value, attempt,
                     message.BodyBlob is not null, CancellationToken.None).ConfigureAwait(false);
                 _metrics.Forwarded();
