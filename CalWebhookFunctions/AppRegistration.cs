@@ -18,11 +18,11 @@ public static class AppRegistration
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<ConnectionStore>();
+        services.AddForwarding();
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)
-            .AddIngest()
-            .AddForwarding();
+            .AddIngest();
         return services;
     }
 }

@@ -66,6 +66,7 @@ public sealed class Azurite : IAsyncDisposable
         };
         foreach (var arg in new[]
                  {
+                     // No --location: Azurite 3.37 refuses it together with --inMemoryPersistence (the process runs in workDir).
                      script, "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
                      "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
                      "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
