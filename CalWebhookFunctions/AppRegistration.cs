@@ -1,5 +1,6 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
@@ -19,6 +20,7 @@ public static class AppRegistration
         services.AddSingleton<WebhookMetrics>();
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
+        services.AddForwarding();
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)

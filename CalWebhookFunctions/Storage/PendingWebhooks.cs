@@ -27,32 +27,54 @@ public sealed class PendingWebhooks
     /// the blob before it). Throws when storage is unavailable after the clients' bounded retries.
     /// Returns the message as stored: with <see cref="QueuedWebhook.BodyBlob"/> set when the body went to a blob.
     /// </summary>
-    public async Task<QueuedWebhook> EnqueueAsync(QueuedWebhook message, TimeSpan? visibilityDelay = null, CancellationToken cancellationToken = default)
+    public Task<QueuedWebhook> EnqueueAsync(QueuedWebhook message, TimeSpan? visibilityDelay = null, CancellationToken cancellationToken = default) =>
+        StoreAsync(_queue, message, visibilityDelay, cancellationToken);
+
+    /// <summary>
+    /// Writes the event to <paramref name="queue"/> (<c>cal-webhooks</c>, or <c>cal-webhooks-poison</c> for a dead
+    /// letter), moving its body to <c>cal-webhook-payloads</c> first when the message would pass the 64 KiB limit.
+    /// A body blob that already exists for the event (an earlier copy of it) is reused, and kept if the send fails.
+    /// </summary>
+    public async Task<QueuedWebhook> StoreAsync(QueueClient queue, QueuedWebhook message, TimeSpan? visibilityDelay, CancellationToken cancellationToken)
     {
         var json = Serialize(message);
         if (FitsInQueueMessage(json.Length))
         {
-            await SendAsync(_queue, json, visibilityDelay, cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, json, visibilityDelay, cancellationToken).ConfigureAwait(false);
             return message;
         }
 
         var body = message.Body ?? throw new InvalidOperationException("A message too large for the queue must carry its body.");
         var blobName = PayloadBlobName(message);
         var blob = _payloads.GetBlobClient(blobName);
-        await MissingResource.CreateAndRetryAsync(
-            () => blob.UploadAsync(new BinaryData(body), overwrite: true, cancellationToken),
+        var created = await MissingResource.CreateAndRetryAsync(
+            () => UploadIfAbsentAsync(blob, body, cancellationToken),
             () => _payloads.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
         var reference = message with { Body = null, BodyBlob = blobName };
         try
         {
-            await SendAsync(_queue, Serialize(reference), visibilityDelay, cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, Serialize(reference), visibilityDelay, cancellationToken).ConfigureAwait(false);
             return reference;
         }
-        catch
+        catch when (created)
         {
-            // The event was not acknowledged; do not leave its body behind.
+            // The event was not stored by this call; do not leave a body behind that nothing refers to.
             await blob.DeleteIfExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Uploads the body unless the event's blob already exists (same event id, same bytes); true when it uploaded.</summary>
+    private static async Task<bool> UploadIfAbsentAsync(Azure.Storage.Blobs.BlobClient blob, byte[] body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blob.UploadAsync(new BinaryData(body), overwrite: false, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409 && ex.ErrorCode == "BlobAlreadyExists")
+        {
+            return false;
         }
     }
 

@@ -40,6 +40,40 @@ public sealed record QueuedWebhook
     [JsonPropertyName("bodyBlob")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? BodyBlob { get; init; }
+
+    /// <summary>
+    /// Delivery attempts already made (0 for an event fresh from ingest). The forwarder sets it on the copy it
+    /// re-enqueues for a retry; replay resets it to 0 for a fresh schedule.
+    /// </summary>
+    [JsonPropertyName("attempts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Attempts { get; init; }
+
+    /// <summary>Why the forwarder gave up on the event; set only on messages in <c>cal-webhooks-poison</c>.</summary>
+    [JsonPropertyName("deadLetter")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DeadLetterInfo? DeadLetter { get; init; }
+}
+
+/// <summary>The last outcome of an event the forwarder moved to <c>cal-webhooks-poison</c>.</summary>
+public sealed record DeadLetterInfo
+{
+    /// <summary>A stable code: <c>rejected</c>, <c>retries_exhausted</c>, <c>body_missing</c>, <c>invalid_forward_url</c>.</summary>
+    [JsonPropertyName("reason")]
+    public required string Reason { get; init; }
+
+    /// <summary>The app's last HTTP status, when it answered at all.</summary>
+    [JsonPropertyName("lastStatus")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? LastStatus { get; init; }
+
+    /// <summary>The last network error or timeout, when there was no answer (never a URL, body or secret).</summary>
+    [JsonPropertyName("lastError")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LastError { get; init; }
+
+    [JsonPropertyName("deadLetteredAt")]
+    public required DateTimeOffset DeadLetteredAt { get; init; }
 }
 
 /// <summary>The request headers carried with an accepted event, by canonical name.</summary>

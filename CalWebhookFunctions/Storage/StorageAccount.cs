@@ -20,12 +20,15 @@ public sealed class StorageAccount
     private readonly QueueServiceClient _queues;
     private readonly TableServiceClient _tables;
     private readonly BlobServiceClient _blobs;
+    private readonly QueueServiceClient? _rawQueues;
 
-    public StorageAccount(QueueServiceClient queues, TableServiceClient tables, BlobServiceClient blobs)
+    /// <param name="rawQueues">The same queue service without message encoding (see <see cref="RawQueue"/>); optional.</param>
+    public StorageAccount(QueueServiceClient queues, TableServiceClient tables, BlobServiceClient blobs, QueueServiceClient? rawQueues = null)
     {
         _queues = queues;
         _tables = tables;
         _blobs = blobs;
+        _rawQueues = rawQueues;
     }
 
     /// <summary>Builds the clients from configuration; throws naming the setting when it is missing or unusable.</summary>
@@ -43,7 +46,8 @@ public sealed class StorageAccount
         return new StorageAccount(
             new QueueServiceClient(endpoints.Queue, credential, QueueOptions()),
             new TableServiceClient(endpoints.Table, credential, TableOptions()),
-            new BlobServiceClient(endpoints.Blob, credential, BlobOptions()));
+            new BlobServiceClient(endpoints.Blob, credential, BlobOptions()),
+            new QueueServiceClient(endpoints.Queue, credential, RawQueueOptions()));
     }
 
     public static StorageAccount FromConnectionString(string connectionString)
@@ -53,7 +57,8 @@ public sealed class StorageAccount
             return new StorageAccount(
                 new QueueServiceClient(connectionString, QueueOptions()),
                 new TableServiceClient(connectionString, TableOptions()),
-                new BlobServiceClient(connectionString, BlobOptions()));
+                new BlobServiceClient(connectionString, BlobOptions()),
+                new QueueServiceClient(connectionString, RawQueueOptions()));
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
         {
@@ -62,6 +67,13 @@ public sealed class StorageAccount
     }
 
     public QueueClient Queue(string name) => _queues.GetQueueClient(name);
+
+    /// <summary>
+    /// A client that reads message text as stored, without base64 decoding: for queues that may hold messages some
+    /// other writer did not encode (the poison queue, where the host copies such messages), which the decoding client
+    /// refuses to receive at all. Falls back to <see cref="Queue"/> when no raw client was given.
+    /// </summary>
+    public QueueClient RawQueue(string name) => (_rawQueues ?? _queues).GetQueueClient(name);
 
     public TableClient Table(string name) => _tables.GetTableClient(name);
 
@@ -85,6 +97,13 @@ public sealed class StorageAccount
     {
         // Must match host.json's extensions.queues.messageEncoding: the Functions host base64-decodes what it reads.
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        Configure(options.Retry);
+        return options;
+    }
+
+    private static QueueClientOptions RawQueueOptions()
+    {
+        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
         Configure(options.Retry);
         return options;
     }

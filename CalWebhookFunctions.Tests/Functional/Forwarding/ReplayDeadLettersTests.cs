@@ -1,0 +1,202 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CalWebhookFunctions.Tests.Functional.Forwarding;
+
+/// <summary><c>POST /api/deliveries/replay</c> through the functions.metadata host, with the function key.</summary>
+public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static HttpRequestMessage Replay(string? query = null, string? body = null, bool withKey = true)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "api/deliveries/replay" + (query is null ? "" : "?" + query));
+        if (withKey)
+        {
+            request.Headers.Add("x-functions-key", FunctionsHost.FunctionKey);
+        }
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+        return request;
+    }
+
+    private static async Task<JsonElement> JsonOf(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    [Fact]
+    public async Task A_dead_letter_replayed_after_the_app_is_fixed_is_delivered_with_a_fresh_schedule()
+    {
+        var appFixed = false;
+        await using var harness = await ForwardingHarness.StartAsync(azurite, respond: (_, _, _) => Task.FromResult(appFixed ? 200 : 500),
+            settings: new Dictionary<string, string?> { ["Forwarding:RetrySchedule"] = "10ms" });
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        var body = CalDeliveries.BookingCreated(padTo: 70 * 1024); // blob-backed: the blob must survive the dead letter
+        await harness.EnqueueAsync(body, null);
+        await harness.DrainAsync();
+        Assert.Single(await harness.DeadLettersAsync());
+        Assert.Equal(2, harness.Receiver.Requests.Count);
+
+        appFixed = true;
+        using var response = await client.SendAsync(Replay());
+        var answer = await JsonOf(response);
+        await harness.DrainAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, answer.GetProperty("moved").GetInt32());
+        Assert.False(answer.GetProperty("more").GetBoolean());
+        var delivery = Assert.Single(harness.Receiver.Deliveries);
+        Assert.Equal(body, delivery.Body[^(body.Length + 1)..^1]);
+        Assert.Empty(await harness.DeadLetterTextsAsync());
+        Assert.Equal(0, await harness.PayloadBlobCountAsync());
+        Assert.Contains("on attempt 1", harness.App.Logs.Lines.Last(l => l.Contains("Forwarded event", StringComparison.Ordinal)),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_the_host_poisoned_itself_is_replayed_too()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        // The host's shape: the original cal-webhooks message, copied unchanged after maxDequeueCount failures.
+        var original = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), "conn-9") with { Attempts = 3 };
+        var poison = harness.App.Get<StorageAccount>().Queue(StorageNames.WebhookPoisonQueue);
+        await PendingWebhooks.SendAsync(poison, PendingWebhooks.Serialize(original), null, default);
+
+        using var response = await client.SendAsync(Replay());
+        await harness.DrainAsync();
+
+        Assert.Equal(1, (await JsonOf(response)).GetProperty("moved").GetInt32());
+        Assert.Single(harness.Receiver.Deliveries);
+        Assert.Empty(await harness.DeadLetterTextsAsync());
+    }
+
+    [Fact]
+    public async Task A_message_whose_function_keeps_throwing_is_poisoned_by_the_host_and_replay_delivers_it()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        // The same app with its table endpoint unreachable (a closed port on 127.0.0.1): every invocation throws.
+        var tablesDown = System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "TableEndpoint=[^;]+;",
+            "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        var tableOptions = new Azure.Data.Tables.TableClientOptions();
+        tableOptions.Retry.MaxRetries = 0;
+        await using var broken = await TestApp.StartAsync(azurite.ConnectionString,
+            new Dictionary<string, string?> { ["Forwarding:Url"] = harness.Receiver.Url.ToString() },
+            services => services.AddSingleton(new StorageAccount(
+                new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString,
+                    new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 }),
+                new Azure.Data.Tables.TableServiceClient(tablesDown, tableOptions),
+                new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString))));
+        var message = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null);
+        await harness.App.Get<PendingWebhooks>().EnqueueAsync(message);
+        var host = new QueueHost(broken.Services, azurite.ConnectionString,
+            QueueSettings.FromHostJson() with { VisibilityTimeout = TimeSpan.Zero }); // host.json's minute, shortened
+
+        var run = await host.RunUntilDrainedAsync(StorageNames.WebhookQueue, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(host.Settings.MaxDequeueCount, run.Invocations);
+        Assert.Equal(host.Settings.MaxDequeueCount, run.Failures);
+        Assert.Equal(1, run.Poisoned);
+        Assert.Empty(harness.Receiver.Requests);
+        var poisoned = Assert.Single(await harness.DeadLetterTextsAsync());
+        Assert.Equal(Encoding.UTF8.GetString(PendingWebhooks.Serialize(message)), poisoned); // the original, unchanged
+
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        using var response = await client.SendAsync(Replay());
+        await harness.DrainAsync();
+
+        Assert.Equal(1, (await JsonOf(response)).GetProperty("moved").GetInt32());
+        Assert.Single(harness.Receiver.Deliveries);
+        Assert.Empty(await harness.DeadLetterTextsAsync());
+    }
+
+    [Fact]
+    public async Task Replay_by_event_id_moves_only_that_event_and_leaves_unreadable_ones()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        var poison = harness.App.Get<StorageAccount>().Queue(StorageNames.WebhookPoisonQueue);
+        var wanted = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(bodyConnectionId: "a"), null);
+        var other = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(bodyConnectionId: "b"), null);
+        foreach (var message in new[] { wanted, other })
+        {
+            await PendingWebhooks.SendAsync(poison, PendingWebhooks.Serialize(message with
+            {
+                DeadLetter = new DeadLetterInfo { Reason = "rejected", LastStatus = 400, DeadLetteredAt = DateTimeOffset.UtcNow },
+            }), null, default);
+        }
+        await PendingWebhooks.SendAsync(poison, "not an event"u8.ToArray(), null, default);
+        // And one that is not even base64 (the host copies such a message from cal-webhooks as it was).
+        var rawPoison = new Azure.Storage.Queues.QueueClient(azurite.ConnectionString, StorageNames.WebhookPoisonQueue);
+        await rawPoison.SendMessageAsync("{raw text, not base64}", timeToLive: TimeSpan.FromSeconds(-1));
+
+        using var byQuery = await client.SendAsync(Replay("eventId=" + wanted.EventId));
+        var answer = await JsonOf(byQuery);
+        await harness.DrainAsync();
+
+        Assert.Equal(HttpStatusCode.OK, byQuery.StatusCode);
+        Assert.Equal(1, answer.GetProperty("moved").GetInt32());
+        Assert.Equal(2, answer.GetProperty("unreadable").GetInt32());
+        var delivery = Assert.Single(harness.Receiver.Deliveries);
+        Assert.Equal(wanted.Body, delivery.Body[^(wanted.Body!.Length + 1)..^1]);
+        var left = (await rawPoison.PeekMessagesAsync(32)).Value.Select(m => m.MessageText).ToList(); // all visible again
+        Assert.Equal(3, left.Count);
+        Assert.Contains(Convert.ToBase64String("not an event"u8), left);
+        Assert.Contains("{raw text, not base64}", left);
+
+        using var byBody = await client.SendAsync(Replay(body: $"{{\"eventId\":\"{other.EventId}\"}}"));
+        Assert.Equal(1, (await JsonOf(byBody)).GetProperty("moved").GetInt32());
+        using var unknown = await client.SendAsync(Replay("eventId=0197000000000000000000000000abcd"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("dead_letter_not_found", (await JsonOf(unknown)).GetProperty("error").GetString());
+        using var invalid = await client.SendAsync(Replay("eventId=../x"));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+    }
+
+    [Fact]
+    public async Task Replay_needs_the_function_key()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+
+        using var response = await client.SendAsync(Replay(withKey: false));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_replay_whose_enqueue_fails_leaves_the_dead_letter_in_place_and_visible()
+    {
+        await azurite.ResetAsync();
+        // cal-webhooks unreachable (a closed port on 127.0.0.1); the poison queue is the real one.
+        var unreachable = System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "QueueEndpoint=[^;]+;",
+            "QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        var queueOptions = new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 };
+        queueOptions.Retry.MaxRetries = 0;
+        await using var app = await TestApp.StartAsync(azurite.ConnectionString, configureServices: services =>
+            services.AddSingleton(new PendingWebhooks(new StorageAccount(
+                new Azure.Storage.Queues.QueueServiceClient(unreachable, queueOptions),
+                new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString),
+                new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString)))));
+        await using var functions = await FunctionsHost.StartAsync(app.Services);
+        using var client = functions.CreateClient();
+        var poison = app.Get<StorageAccount>().Queue(StorageNames.WebhookPoisonQueue);
+        var message = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null);
+        await PendingWebhooks.SendAsync(poison, PendingWebhooks.Serialize(message), null, default);
+
+        using var response = await client.SendAsync(Replay());
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("storage_unavailable", (await JsonOf(response)).GetProperty("error").GetString());
+        var left = Assert.Single((await poison.PeekMessagesAsync(32)).Value); // visible again at once
+        Assert.Equal(message.EventId, PendingWebhooks.Deserialize(left.Body.ToArray()).EventId);
+    }
+}

@@ -1,0 +1,210 @@
+using Azure;
+using Azure.Data.Tables;
+using CalWebhookFunctions.Storage;
+
+namespace CalWebhookFunctions.Forwarding;
+
+/// <summary>
+/// One row of <c>CalDeliveries</c>. Partition key = the <c>webhook-id</c> (<c>msg_</c> + hex, safe in a key), row key
+/// <see cref="RowKeyValue"/>: state <c>sending</c> while an attempt holds the claim until <see cref="LeaseUntil"/>,
+/// <c>delivered</c> once the app answered 2xx. Events whose body lives in a blob also get a row keyed
+/// <c>event_</c> + event id, so a redelivered message whose blob was already removed is recognised as delivered.
+/// No bodies, secrets or URLs.
+/// </summary>
+public sealed class DeliveryRecord : ITableEntity
+{
+    public const string RowKeyValue = "delivery";
+    public const string Sending = "sending";
+    public const string Delivered = "delivered";
+
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = RowKeyValue;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string State { get; set; } = Sending;
+    public string? EventId { get; set; }
+    public string? ConnectionId { get; set; }
+    public DateTimeOffset? LeaseUntil { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+    public int? StatusCode { get; set; }
+    public int Attempts { get; set; }
+
+    /// <summary>After this the row means nothing (it is ignored, overwritten, and removed by the sweep).</summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+public enum ClaimStatus
+{
+    /// <summary>This attempt may send; it must mark the delivery or release the claim.</summary>
+    Claimed,
+    /// <summary>Delivered before under the same webhook-id: do not send again.</summary>
+    AlreadyDelivered,
+    /// <summary>Another attempt holds a live claim until <see cref="DeliveryClaim.LeaseUntil"/>.</summary>
+    InFlight,
+}
+
+public sealed record DeliveryClaim(ClaimStatus Status, string WebhookId, ETag ETag = default, DateTimeOffset? LeaseUntil = null);
+
+/// <summary>
+/// The <c>CalDeliveries</c> table: at most one forward per <c>webhook-id</c> at a time, and none after a success.
+/// Before sending, an attempt claims the id (insert, or take over an expired claim with the row's ETag); after a 2xx
+/// it marks the id delivered; after a failure it releases the claim. Rows are kept for <see cref="Retention"/>.
+/// </summary>
+public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
+{
+    /// <summary>How long a delivered webhook-id is remembered: far longer than any retry schedule or Cal.com retry.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+
+    public const string EventKeyPrefix = "event_";
+
+    private const int MaxClaimRounds = 8;
+
+    private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
+
+    public TableClient Table => _table;
+
+    public async Task<DeliveryClaim> TryClaimAsync(string webhookId, string eventId, string? connectionId, int attempt, TimeSpan lease,
+        CancellationToken cancellationToken)
+    {
+        for (var round = 0; round < MaxClaimRounds; round++)
+        {
+            var now = time.GetUtcNow();
+            var record = new DeliveryRecord
+            {
+                PartitionKey = webhookId,
+                State = DeliveryRecord.Sending,
+                EventId = eventId,
+                ConnectionId = connectionId,
+                LeaseUntil = now + lease,
+                Attempts = attempt,
+                ExpiresAt = now + Retention,
+            };
+            try
+            {
+                var added = await MissingResource.CreateAndRetryAsync(
+                    () => _table.AddEntityAsync(record, cancellationToken),
+                    () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, added.Headers.ETag ?? default);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                // A row exists: delivered, held by a live attempt, or stale.
+            }
+
+            var existing = await _table.GetEntityIfExistsAsync<DeliveryRecord>(webhookId, DeliveryRecord.RowKeyValue,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!existing.HasValue || existing.Value is null)
+            {
+                continue; // Released in between: try to insert again.
+            }
+            var row = existing.Value;
+            if (row.ExpiresAt > now)
+            {
+                if (row.State == DeliveryRecord.Delivered)
+                {
+                    return new DeliveryClaim(ClaimStatus.AlreadyDelivered, webhookId);
+                }
+                if (row.LeaseUntil > now)
+                {
+                    return new DeliveryClaim(ClaimStatus.InFlight, webhookId, LeaseUntil: row.LeaseUntil);
+                }
+            }
+            try
+            {
+                // Expired record or abandoned claim (its attempt crashed): take it over, unless someone else just did.
+                var updated = await _table.UpdateEntityAsync(record, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, updated.Headers.ETag ?? default);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+                // Lost the race: look again.
+            }
+        }
+        // Only under pathological contention; throwing lets the host hand the message over again later.
+        throw new InvalidOperationException($"Could not claim {webhookId} after {MaxClaimRounds} rounds of contention.");
+    }
+
+    /// <summary>Records the success. Unconditional: the app has the event, whoever holds the row now.</summary>
+    public async Task MarkDeliveredAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts, bool bodyInBlob,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var record = new DeliveryRecord
+        {
+            PartitionKey = claim.WebhookId,
+            State = DeliveryRecord.Delivered,
+            EventId = eventId,
+            ConnectionId = connectionId,
+            DeliveredAt = now,
+            StatusCode = status,
+            Attempts = attempts,
+            ExpiresAt = now + Retention,
+        };
+        await _table.UpsertEntityAsync(record, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        if (bodyInBlob)
+        {
+            record.PartitionKey = EventKeyPrefix + eventId;
+            await _table.UpsertEntityAsync(record, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives the claim up after a failed attempt so the retry can take it. Best effort: a claim left behind expires.</summary>
+    public async Task ReleaseAsync(DeliveryClaim claim)
+    {
+        try
+        {
+            await _table.DeleteEntityAsync(claim.WebhookId, DeliveryRecord.RowKeyValue, claim.ETag, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RequestFailedException)
+        {
+            // Taken over or gone; the lease bounds how long it could hold up a retry.
+        }
+    }
+
+    /// <summary>Whether the event with this id was delivered (recorded only for events whose body is in a blob).</summary>
+    public async Task<bool> IsEventDeliveredAsync(string eventId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var row = await _table.GetEntityIfExistsAsync<DeliveryRecord>(EventKeyPrefix + eventId, DeliveryRecord.RowKeyValue,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return row.HasValue && row.Value is { State: DeliveryRecord.Delivered } record && record.ExpiresAt > time.GetUtcNow();
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Deletes up to <paramref name="max"/> expired rows; returns how many went.</summary>
+    public async Task<int> SweepExpiredAsync(int max, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        var cutoff = time.GetUtcNow();
+        try
+        {
+            await foreach (var row in _table.QueryAsync<DeliveryRecord>(r => r.ExpiresAt < cutoff, maxPerPage: 100,
+                               select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 404)
+                {
+                    // Another instance swept it first.
+                }
+                if (++deleted >= max)
+                {
+                    break;
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            // Nothing delivered yet.
+        }
+        return deleted;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using CalWebhookFunctions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace CalWebhookFunctions.Forwarding;
+
+/// <summary>
+/// The outbound identity and signatures of a forward: the Standard Webhooks <c>webhook-id</c>,
+/// <c>webhook-signature</c> (<c>v1,</c> + base64 HMAC-SHA256 over <c>{id}.{timestamp}.{body}</c>, key = the bytes
+/// after <c>whsec_</c> base64-decoded, else the secret's UTF-8) and Nango's <c>X-Nango-Hmac-Sha256</c> (lowercase
+/// hex HMAC-SHA256 of the body, key = the secret's UTF-8).
+/// </summary>
+public sealed class OutboundSigner
+{
+    public const string WebhookIdHeader = "webhook-id";
+    public const string WebhookTimestampHeader = "webhook-timestamp";
+    public const string WebhookSignatureHeader = "webhook-signature";
+    public const string NangoSignatureHeader = "X-Nango-Hmac-Sha256";
+    public const string WebhookIdPrefix = "msg_";
+
+    /// <summary>Domain separation: a webhook id is useless as a hash of anything else.</summary>
+    private static ReadOnlySpan<byte> IdLabel => "calwebhookfunctions/webhook-id/v1\n"u8;
+
+    private readonly byte[] _standardKey;
+    private readonly byte[] _nangoKey;
+
+    public OutboundSigner(IOptions<ForwardingOptions> options)
+        : this(options.Value.SigningSecret)
+    {
+    }
+
+    public OutboundSigner(string signingSecret)
+    {
+        _standardKey = SigningKey.ForStandardWebhooks(signingSecret);
+        _nangoKey = Encoding.UTF8.GetBytes(signingSecret);
+    }
+
+    /// <summary>
+    /// <c>msg_</c> + lowercase hex SHA-256 over a label, the connection id the delivery named (length-prefixed; none
+    /// is distinct from any id) and the exact body. So it is the same for every retry and for an identical Cal.com
+    /// redelivery to the same connection, and differs between connections that receive the same body. It does not
+    /// depend on the signing secret, so rotating the secret does not break deduplication of events in flight.
+    /// </summary>
+    public static string WebhookId(string? connectionId, ReadOnlySpan<byte> body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(IdLabel);
+        Span<byte> prefix = stackalloc byte[5];
+        if (connectionId is null)
+        {
+            prefix[0] = 0;
+            hash.AppendData(prefix[..1]);
+        }
+        else
+        {
+            var id = Encoding.UTF8.GetBytes(connectionId);
+            prefix[0] = 1;
+            BinaryPrimitives.WriteInt32BigEndian(prefix[1..], id.Length);
+            hash.AppendData(prefix);
+            hash.AppendData(id);
+        }
+        hash.AppendData(body);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        hash.GetHashAndReset(digest);
+        return WebhookIdPrefix + Convert.ToHexStringLower(digest);
+    }
+
+    /// <summary>The <c>webhook-signature</c> value for one attempt.</summary>
+    public string StandardSignature(string webhookId, long timestamp, ReadOnlySpan<byte> body)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _standardKey);
+        hmac.AppendData(Encoding.UTF8.GetBytes(webhookId));
+        hmac.AppendData("."u8);
+        hmac.AppendData(Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture)));
+        hmac.AppendData("."u8);
+        hmac.AppendData(body);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        hmac.GetHashAndReset(mac);
+        return "v1," + Convert.ToBase64String(mac);
+    }
+
+    /// <summary>The <c>X-Nango-Hmac-Sha256</c> value.</summary>
+    public string NangoSignature(ReadOnlySpan<byte> body)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_nangoKey, body, mac);
+        return Convert.ToHexStringLower(mac);
+    }
+}
