@@ -29,26 +29,17 @@ public sealed class FunctionsHost : IAsyncDisposable
 
     public static async Task<FunctionsHost> StartAsync(IServiceProvider appServices)
     {
-        var functionsAssembly = typeof(ReceiveCalWebhook).Assembly;
         var httpFunctions = FunctionsMetadata.Load().Where(f => f.TriggerType == "httpTrigger").ToList();
         var server = await LoopbackServer.StartAsync(app =>
         {
             foreach (var function in httpFunctions)
             {
-                var method = ResolveEntryPoint(functionsAssembly, function.EntryPoint);
+                var method = FunctionsMetadata.ResolveEntryPoint(function.EntryPoint);
                 app.MapMethods("/api/" + function.Route, function.Methods,
                     context => InvokeAsync(context, function, method, appServices));
             }
         }, services => services.AddRouting());
         return new FunctionsHost(server);
-    }
-
-    private static MethodInfo ResolveEntryPoint(Assembly assembly, string entryPoint)
-    {
-        var split = entryPoint.LastIndexOf('.');
-        var type = assembly.GetType(entryPoint[..split], throwOnError: true)!;
-        return type.GetMethod(entryPoint[(split + 1)..], BindingFlags.Public | BindingFlags.Instance)
-               ?? throw new InvalidOperationException($"No method for entry point {entryPoint}.");
     }
 
     private static async Task InvokeAsync(HttpContext context, FunctionDefinition function, MethodInfo method, IServiceProvider appServices)

@@ -1,4 +1,6 @@
+using System.Reflection;
 using System.Text.Json;
+using CalWebhookFunctions.Ingest;
 
 namespace CalWebhookFunctions.Tests.Infrastructure;
 
@@ -34,4 +36,13 @@ public static class FunctionsMetadata
     }
 
     public static FunctionDefinition Get(string name) => Load().Single(f => f.Name == name);
+
+    /// <summary>The method an <c>entryPoint</c> (<c>Namespace.Type.Method</c>) names in the function app's assembly.</summary>
+    public static MethodInfo ResolveEntryPoint(string entryPoint)
+    {
+        var split = entryPoint.LastIndexOf('.');
+        var type = typeof(ReceiveCalWebhook).Assembly.GetType(entryPoint[..split], throwOnError: true)!;
+        return type.GetMethod(entryPoint[(split + 1)..], BindingFlags.Public | BindingFlags.Instance)
+               ?? throw new InvalidOperationException($"No method for entry point {entryPoint}.");
+    }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 
@@ -11,23 +10,12 @@ namespace CalWebhookFunctions.Tests.Infrastructure;
 /// </summary>
 public static class HostQueueMessages
 {
-    public static string MessageEncoding
-    {
-        get
-        {
-            using var hostJson = JsonDocument.Parse(File.ReadAllText(RepoPaths.File("host.json")));
-            return hostJson.RootElement.TryGetProperty("extensions", out var extensions)
-                   && extensions.TryGetProperty("queues", out var queues)
-                   && queues.TryGetProperty("messageEncoding", out var encoding)
-                ? encoding.GetString()!
-                : "base64";
-        }
-    }
+    public static string MessageEncoding => QueueSettings.FromHostJson().MessageEncoding;
 
     /// <summary>The message bytes a queue-triggered function would be handed.</summary>
-    public static byte[] Decode(string rawText) => MessageEncoding.Equals("base64", StringComparison.OrdinalIgnoreCase)
-        ? Convert.FromBase64String(rawText)
-        : Encoding.UTF8.GetBytes(rawText);
+    public static byte[] Decode(string rawText) => QueueSettings.FromHostJson().TryDecode(rawText, out var text)
+        ? Encoding.UTF8.GetBytes(text)
+        : throw new FormatException("The message is not in host.json's message encoding.");
 
     /// <summary>Every message in the queue (up to 32), peeked raw and decoded as the host would.</summary>
     public static async Task<IReadOnlyList<byte[]>> PeekDecodedAsync(string connectionString, string queueName)

@@ -28,6 +28,23 @@ public sealed record QueueSettings(int BatchSize, int NewBatchThreshold, int Max
             Time("maxPollingInterval", TimeSpan.FromMinutes(1)),
             queues.TryGetProperty("messageEncoding", out var e) ? e.GetString()! : "base64");
     }
+
+    /// <summary>The message text a queue-triggered function is handed, decoded as <see cref="MessageEncoding"/> says.</summary>
+    public bool TryDecode(string messageText, out string text)
+    {
+        text = messageText;
+        if (!string.Equals(MessageEncoding, "base64", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        var buffer = new byte[messageText.Length];
+        if (!Convert.TryFromBase64String(messageText, buffer, out var written))
+        {
+            return false;
+        }
+        text = Encoding.UTF8.GetString(buffer, 0, written);
+        return true;
+    }
 }
 
 /// <summary>What a <see cref="QueueHost"/> run did.</summary>
@@ -69,7 +86,7 @@ public sealed class QueueHost
     public async Task<QueueRunReport> RunUntilDrainedAsync(string queueName, TimeSpan timeLimit)
     {
         var function = FunctionsMetadata.Load().Single(f => f.TriggerType == "queueTrigger" && f.QueueName == queueName);
-        var method = ResolveEntryPoint(function.EntryPoint);
+        var method = FunctionsMetadata.ResolveEntryPoint(function.EntryPoint);
         var triggerName = function.Trigger.GetProperty("name").GetString()!;
         var queue = _queues.GetQueueClient(queueName);
         var poison = _queues.GetQueueClient(queueName + "-poison");
@@ -85,7 +102,7 @@ public sealed class QueueHost
 
         async Task HandleAsync(QueueMessage message)
         {
-            if (message.DequeueCount > _settings.MaxDequeueCount || !TryDecode(message.MessageText, out var text))
+            if (message.DequeueCount > _settings.MaxDequeueCount || !_settings.TryDecode(message.MessageText, out var text))
             {
                 await MoveToPoisonAsync(queue, poison, message);
                 Interlocked.Increment(ref poisoned);
@@ -153,22 +170,6 @@ public sealed class QueueHost
         return new QueueRunReport(invocations, failures, poisoned, drained, DateTime.UtcNow - started);
     }
 
-    private bool TryDecode(string messageText, out string text)
-    {
-        text = messageText;
-        if (!string.Equals(_settings.MessageEncoding, "base64", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-        var buffer = new byte[messageText.Length];
-        if (!Convert.TryFromBase64String(messageText, buffer, out var written))
-        {
-            return false;
-        }
-        text = Encoding.UTF8.GetString(buffer, 0, written);
-        return true;
-    }
-
     private static async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, QueueMessage message)
     {
         // The host copies the original message text, unchanged, and then deletes the original.
@@ -199,11 +200,4 @@ public sealed class QueueHost
         }
     }
 
-    private static MethodInfo ResolveEntryPoint(string entryPoint)
-    {
-        var split = entryPoint.LastIndexOf('.');
-        var type = typeof(ReceiveCalWebhook).Assembly.GetType(entryPoint[..split], throwOnError: true)!;
-        return type.GetMethod(entryPoint[(split + 1)..], BindingFlags.Public | BindingFlags.Instance)
-               ?? throw new InvalidOperationException($"No method for entry point {entryPoint}.");
-    }
 }
