@@ -1,4 +1,5 @@
 using CalWebhookFunctions;
+using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
@@ -7,5 +8,6 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<EventScopeMiddleware>();
+builder.UseMiddleware<FinalDequeueMiddleware>();
 builder.Services.AddCalWebhookFunctions(builder.Configuration);
 builder.Build().Run();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CalWebhookFunctions.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,7 @@ public sealed class EventScopeMiddleware(ILogger<EventScopeMiddleware> logger) :
             await next(context);
             return;
         }
-        using (logger.BeginEventScope(eventId, DequeueCountOf(context.BindingContext.BindingData)))
+        using (logger.BeginEventScope(eventId, QueueTriggerData.DequeueCount(context.BindingContext.BindingData)))
         {
             await next(context);
         }
@@ -39,25 +40,19 @@ public sealed class EventScopeMiddleware(ILogger<EventScopeMiddleware> logger) :
     public static string? EventIdOf(IReadOnlyDictionary<string, object?> bindingData)
     {
         ArgumentNullException.ThrowIfNull(bindingData);
-        if (bindingData.TryGetValue("eventId", out var direct) && Text(direct) is { Length: > 0 } id)
+        if (QueueTriggerData.Text(bindingData, "eventId") is { Length: > 0 } id)
         {
             return Unquote(id);
         }
-        if (!bindingData.TryGetValue("QueueTrigger", out var message) || Text(message) is not { Length: > 0 } json)
+        // The message text, unquoted when the trigger metadata carries it as a JSON string of its text.
+        if (QueueTriggerData.MessageText(bindingData) is not { Length: > 0 } json)
         {
             return null;
         }
         try
         {
             using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.String)
-            {
-                // Trigger metadata may carry the message as a JSON string of its text.
-                using var inner = JsonDocument.Parse(root.GetString()!);
-                return EventIdProperty(inner.RootElement);
-            }
-            return EventIdProperty(root);
+            return EventIdProperty(document.RootElement);
         }
         catch (JsonException)
         {
@@ -69,17 +64,6 @@ public sealed class EventScopeMiddleware(ILogger<EventScopeMiddleware> logger) :
         root.ValueKind == JsonValueKind.Object && root.TryGetProperty("eventId", out var id) && id.ValueKind == JsonValueKind.String
             ? id.GetString()
             : null;
-
-    private static int? DequeueCountOf(IReadOnlyDictionary<string, object?> bindingData) =>
-        bindingData.TryGetValue("DequeueCount", out var value) && int.TryParse(Text(value), out var count) ? count : null;
-
-    private static string? Text(object? value) => value switch
-    {
-        null => null,
-        string s => s,
-        BinaryData b => b.ToString(),
-        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
-    };
 
     private static string Unquote(string value) =>
         value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
