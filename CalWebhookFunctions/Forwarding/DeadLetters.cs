@@ -107,9 +107,8 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                 }
             }
         }
-        catch (Exception ex) when (ex is RequestFailedException or AggregateException or IOException)
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
-            // Azure.Core reports a storage call that failed every retry as an AggregateException.
             Log.Failed(logger, ex, moved);
             return new ReplayResult(moved, unreadable, More: true, Failed: true);
         }

@@ -68,11 +68,11 @@ public sealed partial class FinalDequeueMiddleware(StorageAccount storage, ILogg
             .FirstOrDefault(name => name is not null);
     });
 
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Error,
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Error,
         Message = "{Function} failed on the host's last try ({MaxDequeueCount}); the message was parked in {PoisonQueue}, never expiring")]
     private static partial void Parked(ILogger logger, Exception exception, string function, int maxDequeueCount, string poisonQueue);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Critical,
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Critical,
         Message = "{Function} failed on the host's last try and the message could not be parked in {PoisonQueue}; the host parks it there with a 7-day time-to-live")]
     private static partial void NotParked(ILogger logger, Exception exception, string function, string poisonQueue);
 }

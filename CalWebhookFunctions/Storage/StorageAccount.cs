@@ -122,6 +122,14 @@ public sealed class StorageAccount
         return options;
     }
 
+    /// <summary>
+    /// True when a storage call failed for good: the service answered with an error, or every retry failed to reach it
+    /// (which Azure.Core reports as an <see cref="AggregateException"/>).
+    /// </summary>
+    public static bool IsUnavailable(Exception ex) =>
+        ex is RequestFailedException or IOException
+        || (ex is AggregateException aggregate && aggregate.InnerExceptions.All(inner => IsUnavailable(inner) || inner is HttpRequestException));
+
     /// <summary>True when a storage call failed because the queue, table or container does not exist yet.</summary>
     public static bool IsMissingResource(RequestFailedException ex) =>
         ex.Status == 404 && ex.ErrorCode is "QueueNotFound" or "TableNotFound" or "ContainerNotFound";

@@ -3,6 +3,7 @@ using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
@@ -63,7 +64,7 @@ public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptio
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, "connection_removed", "The connection was deleted while it was being registered.");
         }
-        catch (RequestFailedException)
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
             return ConnectionResults.StorageUnavailable();
         }
@@ -105,7 +106,7 @@ public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOption
         {
             return ConnectionResults.Busy(ex);
         }
-        catch (RequestFailedException)
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
             return ConnectionResults.StorageUnavailable();
         }
@@ -130,7 +131,7 @@ public sealed class GetConnection(ConnectionStore store)
             var record = await store.FindAsync(id, cancellationToken);
             return record is null ? ConnectionResults.NotFound() : ConnectionResults.Record(record, StatusCodes.Status200OK);
         }
-        catch (RequestFailedException)
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
             return ConnectionResults.StorageUnavailable();
         }

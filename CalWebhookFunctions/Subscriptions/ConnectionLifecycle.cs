@@ -458,7 +458,7 @@ public sealed class ConnectionLifecycle
             row.ClaimedUntil = null;
             await _store.TryReplaceAsync(row, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or IOException or InvalidOperationException)
+        catch (Exception ex) when (Storage.StorageAccount.IsUnavailable(ex) || ex is InvalidOperationException)
         {
             SubscriptionsLog.ReleaseFailed(_logger, ex, row.ConnectionId);
         }

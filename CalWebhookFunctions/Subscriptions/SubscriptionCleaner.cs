@@ -42,17 +42,18 @@ public sealed class SubscriptionCleaner(
         }
 
         var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
+        if (row is not null && row.State != States.Active)
+        {
+            // A request holds the connection: the DELETE that queued this message may not have removed the row yet,
+            // or a new registration may be adopting this very subscription. Only a settled row can decide: look later.
+            return await RetryOrGiveUpAsync(message, "the connection is being changed by another request", transient: true, cancellationToken)
+                .ConfigureAwait(false);
+        }
         if (row is not null && (message.WebhookId is null || row.CalWebhookId == message.WebhookId))
         {
-            // Registered again since: the new registration found (or will find) the subscription by its URL and owns it.
+            // Registered again since: the new registration found the subscription by its URL and owns it.
             SubscriptionsLog.CleanupSkipped(logger, message.ConnectionId, message.WebhookId);
             return CleanupResult.StillInUse;
-        }
-        if (row is { State: States.Pending })
-        {
-            // A registration is under way and may be adopting this very subscription: look again later.
-            return await RetryOrGiveUpAsync(message, "the connection is being registered again", transient: true, cancellationToken)
-                .ConfigureAwait(false);
         }
 
         var apiKey = options.Value.ApiKey;

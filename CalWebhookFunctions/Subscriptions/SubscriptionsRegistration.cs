@@ -20,6 +20,8 @@ public static class SubscriptionsRegistration
                 // The resilience pipeline's total timeout bounds each call; this only must not cut it short.
                 client.Timeout = TimeSpan.FromMinutes(3);
             })
+            // A redirect would carry the bearer credential elsewhere (and turn a POST into a GET): never follow one.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
             // Header values (the bearer credential) are never written to logs, whatever the log level.
             .RedactLoggedHeaders(_ => true)
             .AddStandardResilienceHandler(options =>

@@ -189,6 +189,45 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task Cleanup_that_runs_before_its_DELETE_removed_the_row_waits_instead_of_dropping_the_subscription()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString, new Dictionary<string, string?> { ["CalCom:ApiKey"] = ApiKey });
+        await life.PutAsync("mid-delete", "{\"orgId\":21}");
+        var row = await life.RowAsync("mid-delete");
+        var subscription = Assert.Single(life.Cal.Webhooks);
+        life.Cal.Inject(new CalInjection { Status = 500, Times = 5, When = r => r.Method == "DELETE" });
+        Assert.Equal(HttpStatusCode.Accepted, (await life.DeleteAsync("mid-delete")).StatusCode);
+        var queued = Assert.Single(await life.DrainAsync(StorageNames.CleanupQueue));
+        life.Cal.ClearInjections();
+
+        // The moment between queueing the cleanup and removing the row: the row is still there, claimed (pending).
+        row!.State = CalWebhookFunctions.Connections.ConnectionRecord.States.Pending;
+        Assert.True(await life.App.Get<CalWebhookFunctions.Connections.ConnectionStore>().TryInsertAsync(row));
+        var cleaner = life.App.Get<SubscriptionCleaner>();
+
+        Assert.Equal(CleanupResult.Retrying, await cleaner.ProcessAsync(System.Text.Encoding.UTF8.GetBytes(queued), CancellationToken.None));
+        Assert.Equal(subscription.Id, Assert.Single(life.Cal.Webhooks).Id);
+
+        // Once the DELETE has removed the row, the cleanup finishes the job.
+        var settled = await life.RowAsync("mid-delete");
+        Assert.True(await life.App.Get<CalWebhookFunctions.Connections.ConnectionStore>().TryDeleteAsync(settled!));
+        Assert.Equal(CleanupResult.Deleted, await cleaner.ProcessAsync(System.Text.Encoding.UTF8.GetBytes(queued), CancellationToken.None));
+        Assert.Empty(life.Cal.Webhooks);
+    }
+
+    [Fact]
+    public async Task Connection_api_answers_503_with_a_json_body_when_storage_is_unreachable()
+    {
+        await using var life = await Lifecycle.StartAsync(CalWebhookFunctions.Tests.Functional.Ingest.ReceiveCalWebhookTests.DeadPort(storage.ConnectionString));
+
+        foreach (var response in new[] { await life.GetAsync("any"), await life.DeleteAsync("any"), await life.PutAsync("any") })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("storage_unavailable", (await Lifecycle.JsonAsync(response)).GetProperty("error").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Delete_of_a_registration_that_never_learned_its_webhook_id_finds_the_subscription_by_url()
     {
         var crash = new FailingConnectionWrites();
