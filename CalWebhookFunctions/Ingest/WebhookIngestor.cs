@@ -129,7 +129,7 @@ public sealed class WebhookIngestor
 
     /// <summary>Trigger names are logged only when they look like one; anything else the sender wrote is not.</summary>
     private static string LoggableTrigger(string? trigger) =>
-        trigger is { Length: > 0 and <= 64 } && trigger.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_')
+        trigger is { Length: > 0 and <= 64 } && SettingChecks.TriggerName().IsMatch(trigger)
             ? trigger
             : "(none)";
 }

@@ -10,14 +10,10 @@ public static class StorageRegistration
         // Built when first needed; a missing AzureWebJobsStorage fails the start-up check below, naming the setting.
         services.AddSingleton(_ => StorageAccount.FromConfiguration(configuration));
         services.AddSingleton<PendingWebhooks>();
-        services.AddOptions<StorageCheck>().Validate(_ =>
-        {
-            StorageAccount.FromConfiguration(configuration);
-            return true;
-        }).ValidateOnStart();
+        services.AddOptions<StorageCheck>().Validate<StorageAccount>((_, account) => account is not null).ValidateOnStart();
         return services;
     }
 
-    /// <summary>A marker whose start-up validation builds the storage clients once, so bad settings stop the app.</summary>
+    /// <summary>A marker whose start-up validation resolves the storage account, so bad settings stop the app at start.</summary>
     private sealed class StorageCheck;
 }
