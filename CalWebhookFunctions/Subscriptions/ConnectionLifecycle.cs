@@ -127,6 +127,8 @@ public sealed class ConnectionLifecycle
                 var inserted = row is null;
                 var claimed = row ?? new ConnectionRecord { ConnectionId = connectionId, CreatedAt = now };
                 var moving = !inserted && !SameScope(claimed, request.Scope);
+                // The URL the subscription may still carry (Webhook__PublicUrl can change between registrations).
+                var previousUrl = claimed.SubscriberUrl.Length > 0 ? claimed.SubscriberUrl : subscriberUrl;
                 if (!moving)
                 {
                     Apply(claimed, request, subscriberUrl, triggers);
@@ -138,8 +140,8 @@ public sealed class ConnectionLifecycle
 
                 try
                 {
-                    var result = await SyncAsync(claimed, request, subscriberUrl, triggers, credential, moving, id => createdByUs = id,
-                        cancellationToken).ConfigureAwait(false);
+                    var result = await SyncAsync(claimed, request, subscriberUrl, previousUrl, triggers, credential, moving,
+                        id => createdByUs = id, cancellationToken).ConfigureAwait(false);
                     if (result is null)
                     {
                         // The claim was lost to another request (ours lapsed); decide again from what it wrote.
@@ -183,9 +185,8 @@ public sealed class ConnectionLifecycle
     /// and marks the row active. Null when the claim was lost.
     /// </summary>
     private async Task<ConnectionRecord?> SyncAsync(ConnectionRecord row, ConnectionRequest request, string subscriberUrl,
-        string triggers, CalCredential credential, bool moving, Action<string> created, CancellationToken cancellationToken)
+        string previousUrl, string triggers, CalCredential credential, bool moving, Action<string> created, CancellationToken cancellationToken)
     {
-        var previousUrl = row.SubscriberUrl;
         if (moving)
         {
             // The old subscription goes first; the row still names it, so a crash here is retried from the same place.
