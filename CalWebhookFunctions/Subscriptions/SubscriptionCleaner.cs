@@ -31,6 +31,8 @@ public sealed class SubscriptionCleaner(
     IOptions<CalComOptions> options,
     ILogger<SubscriptionCleaner> logger)
 {
+    private static readonly TimeSpan ReRegistrationPoll = TimeSpan.FromMilliseconds(150);
+
     public async Task<CleanupResult> ProcessAsync(byte[] content, CancellationToken cancellationToken)
     {
         var message = CleanupMessages.TryDeserialize(content);
@@ -63,10 +65,12 @@ public sealed class SubscriptionCleaner(
                 .ConfigureAwait(false);
         }
 
+        var credential = new CalCredential(apiKey) { Source = "CalCom__ApiKey" };
         try
         {
-            await lifecycle.RemoveSubscriptionAsync(message.SubscriptionScope, new CalCredential(apiKey) { Source = "CalCom__ApiKey" },
-                message.WebhookId, message.SubscriberUrl, cancellationToken).ConfigureAwait(false);
+            await lifecycle.RemoveSubscriptionAsync(message.SubscriptionScope, credential, message.WebhookId, message.SubscriberUrl,
+                cancellationToken).ConfigureAwait(false);
+            await ReRegisterIfAdoptedMeanwhileAsync(message, credential, cancellationToken).ConfigureAwait(false);
         }
         catch (CalComApiException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -74,6 +78,49 @@ public sealed class SubscriptionCleaner(
         }
         SubscriptionsLog.CleanupDone(logger, message.ConnectionId, message.WebhookId, message.SubscriptionScope, message.Attempts + 1);
         return CleanupResult.Deleted;
+    }
+
+    /// <summary>
+    /// A PUT for the same connection may have run while the subscription was being deleted, and adopted it (found by
+    /// its subscriber URL) just before it went. Then the row points at nothing, and an identical PUT would not notice.
+    /// If the connection came back and does not own a different subscription, it is registered again here, with the
+    /// same settings and the configured credential; the ETag-guarded claim serializes this with any PUT still running.
+    /// </summary>
+    private async Task ReRegisterIfAdoptedMeanwhileAsync(CleanupMessage message, CalCredential credential, CancellationToken cancellationToken)
+    {
+        var settleBy = DateTime.UtcNow + ConnectionLifecycle.MaxClaimWait;
+        while (true)
+        {
+            var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
+            if (row is null || (row.State == States.Active && row.CalWebhookId is not null && row.CalWebhookId != message.WebhookId))
+            {
+                return;
+            }
+            if (row.State != States.Active && row.ClaimedUntil > DateTimeOffset.UtcNow)
+            {
+                // A registration is still running: let it finish, then judge what it stored.
+                if (DateTime.UtcNow > settleBy)
+                {
+                    throw new TimeoutException($"Connection {message.ConnectionId} stayed in registration; the cleanup is tried again.");
+                }
+                await Task.Delay(ReRegistrationPoll, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (row.State == States.Active)
+            {
+                // It names the subscription just deleted: make the registration look for one instead of trusting the id.
+                row.CalWebhookId = null;
+                row.State = States.Pending;
+                if (!await store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+            }
+            var request = new ConnectionRequest(ConnectionLifecycle.ScopeOf(row), SettingLists.Split(row.Triggers), row.ForwardUrl);
+            var outcome = await lifecycle.RegisterAsync(message.ConnectionId, request, credential, cancellationToken).ConfigureAwait(false);
+            SubscriptionsLog.CleanupReRegistered(logger, message.ConnectionId, message.WebhookId, outcome.Record.CalWebhookId);
+            return;
+        }
     }
 
     private async Task<CleanupResult> RetryOrGiveUpAsync(CleanupMessage message, string error, bool transient, CancellationToken cancellationToken)

@@ -66,4 +66,8 @@ internal static partial class SubscriptionsLog
     [LoggerMessage(EventId = 4024, Level = LogLevel.Error,
         Message = "A cal-subscription-cleanup message ({Bytes} bytes) is not readable; moved to cal-subscription-cleanup-poison")]
     public static partial void CleanupUnreadable(ILogger logger, int bytes);
+
+    [LoggerMessage(EventId = 4025, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId} was registered again while its old subscription {WebhookId} was being cleaned up; registered it anew as {NewWebhookId}")]
+    public static partial void CleanupReRegistered(ILogger logger, string connectionId, string? webhookId, string? newWebhookId);
 }

@@ -216,6 +216,41 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_PUT_that_adopts_the_subscription_while_the_cleanup_deletes_it_ends_with_a_live_subscription()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString, new Dictionary<string, string?> { ["CalCom:ApiKey"] = ApiKey });
+        await life.PutAsync("racing", "{\"orgId\":21}");
+        var old = Assert.Single(life.Cal.Webhooks);
+        life.Cal.Inject(new CalInjection { Status = 500, Times = 5, When = r => r.Method == "DELETE" });
+        Assert.Equal(HttpStatusCode.Accepted, (await life.DeleteAsync("racing")).StatusCode);
+        var queued = Assert.Single(await life.DrainAsync(StorageNames.CleanupQueue));
+        life.Cal.ClearInjections();
+
+        // The cleanup has found no row and sends its DELETE; just before Cal.com handles it, the connection is PUT
+        // again and adopts the subscription (still there, found by its subscriber URL).
+        var raced = 0;
+        life.Cal.OnRequest = async request =>
+        {
+            if (request.Method == "DELETE" && request.Path.EndsWith(old.Id, StringComparison.Ordinal) && Interlocked.Exchange(ref raced, 1) == 0)
+            {
+                using var put = await life.PutAsync("racing", "{\"orgId\":21}");
+                Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+                Assert.Equal(old.Id, (await life.RowAsync("racing"))!.CalWebhookId);
+            }
+        };
+
+        Assert.Equal(CleanupResult.Deleted,
+            await life.App.Get<SubscriptionCleaner>().ProcessAsync(System.Text.Encoding.UTF8.GetBytes(queued), CancellationToken.None));
+
+        Assert.Equal(1, raced);
+        var live = Assert.Single(life.Cal.Webhooks);
+        Assert.NotEqual(old.Id, live.Id);
+        var row = await life.RowAsync("racing");
+        Assert.Equal((live.Id, CalWebhookFunctions.Connections.ConnectionRecord.States.Active), (row!.CalWebhookId, row.State));
+        Assert.Equal(old.SubscriberUrl, live.SubscriberUrl);
+    }
+
+    [Fact]
     public async Task Connection_api_answers_503_with_a_json_body_when_storage_is_unreachable()
     {
         await using var life = await Lifecycle.StartAsync(CalWebhookFunctions.Tests.Functional.Ingest.ReceiveCalWebhookTests.DeadPort(storage.ConnectionString));
