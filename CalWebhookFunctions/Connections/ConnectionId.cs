@@ -33,9 +33,14 @@ public static class ConnectionId
         return problem.Length == 0;
     }
 
+    /// <summary>Longest readable table key: Azure Table keys hold at most 1 KiB (512 UTF-16 characters).</summary>
+    public const int MaxReadableKeyLength = 400;
+
     /// <summary>
-    /// A table key for any valid connection id: <c>% / \ # ?</c> and control characters, which Azure Table
-    /// keys do not allow raw, are percent-encoded (UTF-8); everything else stays readable. Reversible.
+    /// A table key for any valid connection id, distinct for distinct ids. <c>% / \ # ?</c>, <c>~</c> and control
+    /// characters (which Azure Table keys do not allow raw, or which mark a hashed key) are percent-encoded (UTF-8) and
+    /// everything else stays readable; an id whose readable key would pass <see cref="MaxReadableKeyLength"/> (up to
+    /// 256 slashes triple in length) becomes <c>~</c> + the hex SHA-256 of its UTF-8 instead. The row keeps the id.
     /// </summary>
     public static string ToTableKey(string id)
     {
@@ -44,7 +49,7 @@ public static class ConnectionId
         for (var i = 0; i < id.Length; i++)
         {
             var c = id[i];
-            if (c is '%' or '/' or '\\' or '#' or '?' || char.IsControl(c))
+            if (c is '%' or '/' or '\\' or '#' or '?' or '~' || char.IsControl(c))
             {
                 var length = Encoding.UTF8.GetBytes(id.AsSpan(i, 1), utf8);
                 foreach (var b in utf8[..length])
@@ -57,11 +62,10 @@ public static class ConnectionId
                 builder.Append(c);
             }
         }
-        return builder.ToString();
+        return builder.Length <= MaxReadableKeyLength
+            ? builder.ToString()
+            : "~" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(id)));
     }
-
-    /// <summary>The connection id a table key was made from.</summary>
-    public static string FromTableKey(string key) => Uri.UnescapeDataString(key);
 
     private static bool IsWellFormedUtf16(string value)
     {

@@ -28,6 +28,8 @@ public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassF
         "emoji 🎉",
         "semi;colon,comma='quote'\"",
         new string('z', ConnectionId.MaxLength),
+        new string('/', ConnectionId.MaxLength),
+        "~tilde",
     };
 
     public Task InitializeAsync() => storage.ResetAsync();
@@ -50,7 +52,7 @@ public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassF
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal(id, (await Lifecycle.JsonAsync(get)).GetProperty("connectionId").GetString());
         var row = Assert.Single(new TableClient(storage.ConnectionString, StorageNames.ConnectionsTable).Query<TableEntity>());
-        Assert.Equal(id, ConnectionId.FromTableKey(row.PartitionKey));
+        Assert.Equal(ConnectionId.ToTableKey(id), row.PartitionKey);
         Assert.Equal(id, row.GetString("ConnectionId"));
 
         Assert.Equal(HttpStatusCode.NoContent, (await life.DeleteAsync(id)).StatusCode);

@@ -17,12 +17,25 @@ public class ConnectionIdTests
 
     [Theory]
     [MemberData(nameof(HostileButValidIds))]
-    public void Hostile_but_reasonable_ids_are_valid_and_round_trip_through_table_keys(string id)
+    public void Hostile_but_reasonable_ids_are_valid_and_make_readable_table_keys(string id)
     {
         Assert.True(ConnectionId.IsValid(id, out var problem), problem);
         var key = ConnectionId.ToTableKey(id);
         Assert.DoesNotContain(key, c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
-        Assert.Equal(id, ConnectionId.FromTableKey(key));
+        Assert.Equal(id, Uri.UnescapeDataString(key));
+    }
+
+    [Fact]
+    public void The_longest_ids_of_slashes_get_a_hashed_key_within_the_table_limit()
+    {
+        var slashes = new string('/', ConnectionId.MaxLength);
+        var almost = new string('/', ConnectionId.MaxLength - 1) + "x";
+        var key = ConnectionId.ToTableKey(slashes);
+        Assert.True(ConnectionId.IsValid(slashes, out _));
+        Assert.Equal(65, key.Length);
+        Assert.StartsWith("~", key, StringComparison.Ordinal);
+        Assert.NotEqual(key, ConnectionId.ToTableKey(almost));
+        Assert.All(new[] { "~", "~" + key[1..] }, id => Assert.NotEqual(key, ConnectionId.ToTableKey(id)));
     }
 
     [Theory]
