@@ -7,6 +7,7 @@ using CalWebhookFunctions.Subscriptions;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CalWebhookFunctions;
 
@@ -16,6 +17,8 @@ public static class AppRegistration
     public static IServiceCollection AddCalWebhookFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
+        // ASP.NET Core logs each request's URL at Information, and a function key may travel in its query (?code=).
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
         services.AddTelemetry(configuration);
