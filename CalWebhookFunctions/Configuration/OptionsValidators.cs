@@ -24,9 +24,7 @@ internal static partial class SettingChecks
         {
             return;
         }
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)
-            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
-            || !string.IsNullOrEmpty(uri.Fragment))
+        if (!Http.HttpUrl.TryParseAbsolute(value, out var uri) || !string.IsNullOrEmpty(uri.Fragment))
         {
             failures.Add($"{key} must be an absolute http(s) URL without a fragment.");
         }

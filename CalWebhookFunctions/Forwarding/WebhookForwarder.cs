@@ -153,8 +153,7 @@ public sealed class WebhookForwarder
         Uri target = _defaultTarget;
         if (!string.IsNullOrWhiteSpace(connection?.ForwardUrl))
         {
-            if (!Uri.TryCreate(connection.ForwardUrl, UriKind.Absolute, out var overrideTarget)
-                || (overrideTarget.Scheme != Uri.UriSchemeHttps && overrideTarget.Scheme != Uri.UriSchemeHttp))
+            if (!Http.HttpUrl.TryParseAbsolute(connection.ForwardUrl, out var overrideTarget))
             {
                 // Never guess another destination for a connection's events: keep it until the record is fixed.
                 return await DeadLetterAsync(message, webhookId, message.Attempts, claim,

@@ -54,7 +54,7 @@ public sealed record StorageEndpoints(Uri Queue, Uri Table, Uri Blob)
             problems.Add($"{StorageNames.Connection}__{key} is not set.");
             return null;
         }
-        if (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!Http.HttpUrl.TryParseAbsolute(value, out var uri))
         {
             problems.Add($"{StorageNames.Connection}__{key} is not an absolute http(s) URI.");
             return null;

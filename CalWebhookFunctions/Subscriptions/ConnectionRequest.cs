@@ -213,7 +213,7 @@ public static class ConnectionRequestParser
         {
             return $"forwardUrl is longer than {MaxUrlLength} characters.";
         }
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!Http.HttpUrl.TryParseAbsolute(value, out var uri))
         {
             return "forwardUrl must be an absolute http(s) URL.";
         }
