@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 
@@ -66,7 +67,7 @@ public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
                 }
             }
         }
-        if (eventId is not null && (eventId.Length is 0 or > 128 || !eventId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        if (eventId is not null && !QueuedWebhook.IsEventId(eventId))
         {
             return (null, "eventId must be an event id as ReceiveCalWebhook answered it.");
         }

@@ -310,7 +310,7 @@ public sealed class WebhookForwarder
     /// </summary>
     public static bool IsWellFormed(QueuedWebhook message) =>
         message.Version == QueuedWebhook.CurrentVersion
-        && message.EventId is { Length: > 0 and <= 128 } id && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+        && QueuedWebhook.IsEventId(message.EventId)
         && (message.Body is null) != (message.BodyBlob is null)
         && message.Headers is not null
         && message.Attempts >= 0

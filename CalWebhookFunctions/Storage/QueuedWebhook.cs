@@ -10,6 +10,10 @@ public sealed record QueuedWebhook
 {
     public const int CurrentVersion = 1;
 
+    /// <summary>Whether a string has the shape of an event id (ASCII letters, digits, '-' and '_'; at most 128): safe in table keys.</summary>
+    public static bool IsEventId(string? value) =>
+        value is { Length: > 0 and <= 128 } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
     [JsonPropertyName("v")]
     public int Version { get; init; } = CurrentVersion;
 
