@@ -11,8 +11,8 @@ internal static partial class IngestLog
         ConnectionIdSource connectionIdSource, int bodyBytes, string storage);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
-        Message = "Rejected Cal.com delivery: {Outcome}, {BodyBytes} bytes, connection {ConnectionId}")]
-    public static partial void Rejected(ILogger logger, IngestStatus outcome, long bodyBytes, string? connectionId);
+        Message = "Rejected Cal.com delivery: {Outcome}, {BodyBytes} bytes (what it claims about itself is not logged before it verifies)")]
+    public static partial void Rejected(ILogger logger, IngestStatus outcome, long bodyBytes);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
         Message = "Could not store Cal.com delivery ({BodyBytes} bytes, trigger {Trigger}); answered 503 so the sender may retry")]

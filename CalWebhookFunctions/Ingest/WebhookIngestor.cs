@@ -39,11 +39,11 @@ public sealed class WebhookIngestor
         var body = await BodyReader.ReadAsync(request, _maxBodyBytes, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return Reject(IngestStatus.TooLarge, request.ContentLength ?? _maxBodyBytes + 1, null);
+            return Reject(IngestStatus.TooLarge, request.ContentLength ?? _maxBodyBytes + 1);
         }
         if (body.Length == 0)
         {
-            return Reject(IngestStatus.EmptyBody, 0, null);
+            return Reject(IngestStatus.EmptyBody, 0);
         }
 
         var query = request.Query[ConnectionIdResolver.ParameterName];
@@ -63,15 +63,15 @@ public sealed class WebhookIngestor
                 SignatureCheck.NoSecretProvided => IngestStatus.NoSecretProvided,
                 SignatureCheck.Malformed => IngestStatus.SignatureMalformed,
                 _ => IngestStatus.SignatureMismatch,
-            }, body.Length, null);
+            }, body.Length);
         }
         if (query.Count > 1)
         {
-            return Reject(IngestStatus.InvalidConnectionId, body.Length, null, $"{ConnectionIdResolver.ParameterName} is given more than once");
+            return Reject(IngestStatus.InvalidConnectionId, body.Length, $"{ConnectionIdResolver.ParameterName} is given more than once");
         }
         if (connectionId is not null && !ConnectionId.IsValid(connectionId, out var problem))
         {
-            return Reject(IngestStatus.InvalidConnectionId, body.Length, null, problem);
+            return Reject(IngestStatus.InvalidConnectionId, body.Length, problem);
         }
 
         var receivedAt = _time.GetUtcNow();
@@ -106,9 +106,9 @@ public sealed class WebhookIngestor
         return new IngestOutcome(IngestStatus.Accepted, message.EventId);
     }
 
-    private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? connectionId, string? detail = null)
+    private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? detail = null)
     {
-        IngestLog.Rejected(_logger, status, bodyBytes, connectionId);
+        IngestLog.Rejected(_logger, status, bodyBytes);
         _metrics.Rejected(status.ToString());
         return new IngestOutcome(status, Detail: detail);
     }
