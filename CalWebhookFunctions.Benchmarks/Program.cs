@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using CalWebhookFunctions.Benchmarks.Memory;
 
 namespace CalWebhookFunctions.Benchmarks;
 
@@ -6,5 +7,14 @@ public static class Program
 {
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- --filter '*'              (full run)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- --filter '*' --job short   (a few minutes)
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- memory                     (memory at scale)
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["memory", ..])
+        {
+            return await MemoryAtScale.RunAsync();
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }
