@@ -59,8 +59,26 @@ public static class CalSignature
     public static string Sign(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, body));
 
-    /// <summary>Exactly <c>2 × destination.Length</c> hex digits, either case (vectorized; no whitespace or prefix).</summary>
-    private static bool TryDecodeHex(ReadOnlySpan<char> hex, Span<byte> destination) =>
-        Convert.FromHexString(hex, destination, out _, out var written) == System.Buffers.OperationStatus.Done
-        && written == destination.Length;
+    private static bool TryDecodeHex(ReadOnlySpan<char> hex, Span<byte> destination)
+    {
+        for (var i = 0; i < destination.Length; i++)
+        {
+            var high = HexValue(hex[2 * i]);
+            var low = HexValue(hex[(2 * i) + 1]);
+            if ((high | low) < 0)
+            {
+                return false;
+            }
+            destination[i] = (byte)((high << 4) | low);
+        }
+        return true;
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
 }
