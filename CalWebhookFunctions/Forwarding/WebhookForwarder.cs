@@ -103,8 +103,26 @@ public sealed class WebhookForwarder
 
         var webhookId = OutboundSigner.WebhookId(message.ConnectionId, body);
         var attempt = message.Attempts + 1;
-        var claim = await _ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, _timeout + LeaseMargin,
-            cancellationToken).ConfigureAwait(false);
+        // The connection is read while the claim is taken: neither depends on the other, so an attempt waits for one
+        // storage round trip where it waited for two. The row is used only once the claim is this attempt's.
+        var connectionLookup = message.ConnectionId is null
+            ? Task.FromResult<ConnectionRecord?>(null)
+            : _connections.FindAsync(message.ConnectionId, cancellationToken);
+        DeliveryClaim claim;
+        try
+        {
+            claim = await _ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, _timeout + LeaseMargin,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await IgnoreOutcomeAsync(connectionLookup).ConfigureAwait(false);
+            throw;
+        }
+        if (claim.Status != ClaimStatus.Claimed)
+        {
+            await IgnoreOutcomeAsync(connectionLookup).ConfigureAwait(false);
+        }
         switch (claim.Status)
         {
             case ClaimStatus.AlreadyDelivered:
@@ -124,7 +142,7 @@ public sealed class WebhookForwarder
         var progress = new AttemptProgress();
         try
         {
-            return await AttemptAsync(message, body, webhookId, attempt, claim, progress, cancellationToken).ConfigureAwait(false);
+            return await AttemptAsync(message, body, webhookId, attempt, claim, connectionLookup, progress, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -143,12 +161,15 @@ public sealed class WebhookForwarder
         public bool Answered2xx { get; set; }
     }
 
+    /// <summary>Waits for a task whose result is no longer wanted, without throwing what it may have thrown.</summary>
+    private static async Task IgnoreOutcomeAsync(Task task) =>
+        await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
     private async Task<ForwardOutcome> AttemptAsync(QueuedWebhook message, byte[] body, string webhookId, int attempt, DeliveryClaim claim,
-        AttemptProgress progress, CancellationToken cancellationToken)
+        Task<ConnectionRecord?> connectionLookup, AttemptProgress progress, CancellationToken cancellationToken)
     {
-        var connection = message.ConnectionId is null
-            ? null
-            : await _connections.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
+        // A lookup that failed throws here, inside the attempt: the claim is released and the host retries the message.
+        var connection = await connectionLookup.ConfigureAwait(false);
         var matched = connection is not null;
         Uri target = _defaultTarget;
         if (!string.IsNullOrWhiteSpace(connection?.ForwardUrl))

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace CalWebhookFunctions.Ingest;
@@ -50,9 +51,25 @@ public static class CalSignature
         for (var i = 0; i < keys.Count; i++)
         {
             HMACSHA256.HashData(keys[i], body, actual);
-            matched |= CryptographicOperations.FixedTimeEquals(actual, expected);
+            matched |= MacEquals(actual, expected);
         }
         return matched ? SignatureCheck.Valid : SignatureCheck.Mismatch;
+    }
+
+    /// <summary>
+    /// Constant-time equality of two MACs: all 32 bytes are compared, XORed and OR-folded as four 64-bit words, with no
+    /// branch on their content until the one final test. <see cref="CryptographicOperations.FixedTimeEquals"/> gives the
+    /// same guarantee but is compiled without optimization (by design, to keep its byte loop), which costs about 0.1 µs
+    /// per call: 7 % of verifying a 1 KiB body (docs/PERFORMANCE.md).
+    /// </summary>
+    private static bool MacEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        ulong difference = 0;
+        for (var i = 0; i < HMACSHA256.HashSizeInBytes; i += sizeof(ulong))
+        {
+            difference |= BinaryPrimitives.ReadUInt64LittleEndian(a[i..]) ^ BinaryPrimitives.ReadUInt64LittleEndian(b[i..]);
+        }
+        return difference == 0;
     }
 
     /// <summary>The header value Cal.com would send for <paramref name="body"/> signed with <paramref name="key"/>.</summary>

@@ -1,0 +1,120 @@
+using System.Net.Http.Headers;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using BenchmarkDotNet.Attributes;
+using CalWebhookFunctions.Benchmarks.Infrastructure;
+using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Storage;
+
+namespace CalWebhookFunctions.Benchmarks.Forwarding;
+
+/// <summary>
+/// The forward path in process — dequeue, match the connection in CalConnections, write the envelope, sign, POST to a
+/// Kestrel receiver on 127.0.0.1, record the delivery in CalDeliveries, delete — by invoking <see cref="ForwardCalWebhook"/>
+/// from a loop that reads Azurite as the Functions host does (<see cref="QueueTriggerLoop"/>). Its floor runs the same
+/// loop over the same messages doing only a bare POST of the same envelope bytes to the same receiver (plus the loop's
+/// dequeue/delete). Goal: throughput at least 0.8× the floor.
+/// A third case, "floor + 3 table calls", adds to the floor exactly the storage round trips the forward path is designed
+/// to make (claim the webhook-id, read the connection, mark delivered) with bare TableClient calls: the difference
+/// between it and the forward path is the app's own overhead.
+/// Each invocation handles <see cref="Events"/> events of 2 KiB; times are per event.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(ThroughputConfig))]
+[InvocationCount(1)]
+public class ForwardPathBenchmarks
+{
+    public const int Events = 64;
+    private const int BodyBytes = 2 * 1024;
+
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    private RelayUnderTest? _relay;
+    private QueueClient? _appQueue;
+    private QueueClient? _floorQueue;
+    private TableClient? _ledgerFloor;
+    private TableClient? _connections;
+    private ForwardCalWebhook? _function;
+    private HttpClient? _http;
+    private byte[] _template = [];
+    private byte[] _envelope = [];
+    private int _expectedReceived;
+
+    [Params(1, 16)]
+    public int Concurrency { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
+    {
+        _relay = await RelayUnderTest.StartAsync();
+        _template = RelayUnderTest.Template(BodyBytes);
+        _appQueue = _relay.Queues.GetQueueClient(StorageNames.WebhookQueue);
+        _floorQueue = _relay.Queues.GetQueueClient("floor-forward");
+        await _appQueue.CreateIfNotExistsAsync();
+        await _floorQueue.CreateIfNotExistsAsync();
+        var storage = _relay.Get<StorageAccount>();
+        _ledgerFloor = storage.Table("FloorLedger");
+        await _ledgerFloor.CreateIfNotExistsAsync();
+        _connections = storage.Table(StorageNames.ConnectionsTable);
+        _function = new ForwardCalWebhook(_relay.Get<WebhookForwarder>());
+        _http = _relay.Get<IHttpClientFactory>().CreateClient(WebhookForwarder.HttpClientName);
+        _envelope = _relay.Get<ForwardEnvelope>().Write(RelayUnderTest.ConnectionId, _template, payloadIsJson: true);
+
+        // Warm both paths once (creates CalDeliveries, opens connections, JITs).
+        await FillAsync(_appQueue, 1);
+        await QueueTriggerLoop.RunAsync(_appQueue, 1, 1, text => _function.Run(text, CancellationToken.None));
+        await FillAsync(_floorQueue, 1);
+        await QueueTriggerLoop.RunAsync(_floorQueue, 1, 1, _ => PostAsync());
+        _expectedReceived = _relay.Received;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _relay?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [IterationSetup(Targets = [nameof(Floor), nameof(FloorPlusTableCalls)])]
+    public void FillFloorQueue() => FillAsync(_floorQueue!, Events).GetAwaiter().GetResult();
+
+    [IterationSetup(Target = nameof(ForwardPath))]
+    public void FillAppQueue() => FillAsync(_appQueue!, Events).GetAwaiter().GetResult();
+
+    [IterationCleanup]
+    public void CheckEveryEventWasPosted()
+    {
+        _expectedReceived += Events;
+        if (_relay!.Received != _expectedReceived)
+        {
+            throw new InvalidOperationException($"The receiver got {_relay.Received} requests, expected {_expectedReceived}.");
+        }
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Events, Description = "floor: dequeue/delete + bare POST")]
+    public Task Floor() => QueueTriggerLoop.RunAsync(_floorQueue!, Events, Concurrency, _ => PostAsync());
+
+    [Benchmark(OperationsPerInvoke = Events, Description = "floor + 3 table calls (claim, match, mark)")]
+    public Task FloorPlusTableCalls() => QueueTriggerLoop.RunAsync(_floorQueue!, Events, Concurrency, async _ =>
+    {
+        var key = Guid.NewGuid().ToString("N");
+        await _ledgerFloor!.AddEntityAsync(new TableEntity(key, "delivery") { ["State"] = "sending" });
+        await _connections!.GetEntityIfExistsAsync<TableEntity>(
+            Connections.ConnectionRecord.PartitionKeyFor(RelayUnderTest.ConnectionId), Connections.ConnectionRecord.RowKeyValue);
+        await PostAsync();
+        await _ledgerFloor.UpsertEntityAsync(new TableEntity(key, "delivery") { ["State"] = "delivered" }, TableUpdateMode.Replace);
+    });
+
+    [Benchmark(OperationsPerInvoke = Events, Description = "forward path (ForwardCalWebhook)")]
+    public Task ForwardPath() => QueueTriggerLoop.RunAsync(_appQueue!, Events, Concurrency, text => _function!.Run(text, CancellationToken.None));
+
+    private async Task PostAsync()
+    {
+        using var content = new ByteArrayContent(_envelope);
+        content.Headers.ContentType = Json;
+        using var response = await _http!.PostAsync(_relay!.ReceiverUrl, content);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private Task FillAsync(QueueClient queue, int count) =>
+        QueueTriggerLoop.FillAsync(queue, [.. Enumerable.Range(0, count)
+            .Select(_ => PendingWebhooks.Serialize(RelayUnderTest.Event(_relay!.UniqueBody(_template))))]);
+}

@@ -1,0 +1,196 @@
+using System.Text;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using CalWebhookFunctions.Benchmarks.Payloads;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CalWebhookFunctions.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The app's real services (<c>AddCalWebhookFunctions</c>) over a fresh Azurite, forwarding to a lean Kestrel receiver
+/// on 127.0.0.1 that reads each body and answers 200 (it keeps nothing, so its cost is the same for the floors and the
+/// paths under test). One connection, <see cref="ConnectionId"/>, is registered in CalConnections, so forwards match.
+/// </summary>
+public sealed class RelayUnderTest : IAsyncDisposable
+{
+    public const string WebhookSecret = "benchmark-integration-secret";
+    public const string SigningSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    public const string ConnectionId = "tenant-7f3a9c2e/prod";
+
+    private static readonly byte[] UidMarker = "\"uid\":\"bk_"u8.ToArray();
+
+    private readonly Azurite _azurite;
+    private readonly LoopbackServer _receiver;
+    private readonly ServiceProvider _services;
+    private readonly ReceiverCounts _counts;
+    private int _nextUid;
+
+    private RelayUnderTest(Azurite azurite, LoopbackServer receiver, ServiceProvider services, ReceiverCounts counts)
+    {
+        _azurite = azurite;
+        _receiver = receiver;
+        _services = services;
+        _counts = counts;
+        Queues = new QueueServiceClient(azurite.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+    }
+
+    public string StorageConnectionString => _azurite.ConnectionString;
+
+    public IServiceProvider Services => _services;
+
+    public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
+
+    /// <summary>Queues as the Functions host reads them: message text as stored (base64), no decoding.</summary>
+    public QueueServiceClient Queues { get; }
+
+    public Uri ReceiverUrl => new(_receiver.BaseAddress, "hooks/cal");
+
+    /// <summary>Requests the receiver has answered so far.</summary>
+    public int Received => Volatile.Read(ref _counts.Requests);
+
+    public long ReceivedBytes => Interlocked.Read(ref _counts.Bytes);
+
+    private sealed class ReceiverCounts
+    {
+        public int Requests;
+        public long Bytes;
+    }
+
+    public static async Task<RelayUnderTest> StartAsync()
+    {
+        var azurite = await Azurite.StartAsync();
+        var counts = new ReceiverCounts();
+        var receiver = await LoopbackServer.StartAsync(app => app.MapPost("/{**path}", async (HttpContext context) =>
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            long total = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                total += read;
+            }
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            Interlocked.Increment(ref counts.Requests);
+            Interlocked.Add(ref counts.Bytes, total);
+            context.Response.StatusCode = 200;
+        }));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["CalCom:WebhookSecret"] = WebhookSecret,
+            ["Webhook:PublicUrl"] = "https://relay.example.test/api/webhooks/cal",
+            ["Forwarding:Url"] = new Uri(receiver.BaseAddress, "hooks/cal").ToString(),
+            ["Forwarding:SigningSecret"] = SigningSecret,
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
+
+        var connections = services.GetRequiredService<ConnectionStore>();
+        await connections.TryInsertAsync(new ConnectionRecord
+        {
+            ConnectionId = ConnectionId,
+            State = "active",
+            SubscriberUrl = "https://relay.example.test/api/webhooks/cal?nangoConnectionId=" + Uri.EscapeDataString(ConnectionId),
+            CreatedAt = DateTimeOffset.UtcNow,
+            UpdatedAt = DateTimeOffset.UtcNow,
+        });
+        return new RelayUnderTest(azurite, receiver, services, counts);
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="template"/> that no earlier call returned (its booking uid differs), so each forward
+    /// has its own webhook-id and is really sent rather than deduplicated.
+    /// </summary>
+    public byte[] UniqueBody(byte[] template)
+    {
+        var body = (byte[])template.Clone();
+        var at = body.AsSpan().IndexOf(UidMarker) + UidMarker.Length;
+        var uid = Interlocked.Increment(ref _nextUid);
+        Encoding.ASCII.GetBytes(uid.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), body.AsSpan(at, 6));
+        return body;
+    }
+
+    /// <summary>The queue message ReceiveCalWebhook stores for <paramref name="body"/>, naming <see cref="ConnectionId"/>.</summary>
+    public static QueuedWebhook Event(byte[] body) => new()
+    {
+        EventId = Guid.CreateVersion7().ToString("N"),
+        ReceivedAt = DateTimeOffset.UtcNow,
+        ConnectionId = ConnectionId,
+        Headers = new Dictionary<string, string>
+        {
+            [KeptHeaders.ContentType] = "application/json",
+            [KeptHeaders.CalSignature] = CalSignature.Sign(body, Encoding.UTF8.GetBytes(WebhookSecret)),
+            [KeptHeaders.CalWebhookVersion] = "2021-10-20",
+        },
+        BodyLength = body.Length,
+        Body = body,
+    };
+
+    /// <summary>A realistic body template (see <see cref="CalPayloads"/>).</summary>
+    public static byte[] Template(int bytes) => CalPayloads.BookingCreated(bytes);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _receiver.DisposeAsync();
+        await _azurite.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Runs a queue the way the Functions host's queue trigger does (host.json: batchSize 16, base64): receives up to 16
+/// messages at a time, hands each one's decoded text to <c>handle</c> with at most <c>concurrency</c> in flight, deletes
+/// it when <c>handle</c> returns, and fetches the next batch as soon as a slot frees. The floors and the forward path
+/// run through this same loop, so only what <c>handle</c> does differs.
+/// </summary>
+public static class QueueTriggerLoop
+{
+    public const int BatchSize = 16;
+
+    public static async Task RunAsync(QueueClient rawQueue, int messages, int concurrency, Func<string, Task> handle)
+    {
+        using var slots = new SemaphoreSlim(concurrency);
+        var inFlight = new List<Task>(messages);
+        var received = 0;
+        while (received < messages)
+        {
+            var batch = (await rawQueue.ReceiveMessagesAsync(Math.Min(BatchSize, messages - received), TimeSpan.FromMinutes(10))).Value;
+            if (batch.Length == 0)
+            {
+                throw new InvalidOperationException($"The queue ran dry after {received} of {messages} messages.");
+            }
+            received += batch.Length;
+            foreach (var message in batch)
+            {
+                await slots.WaitAsync();
+                inFlight.Add(HandleAsync(message));
+            }
+        }
+        await Task.WhenAll(inFlight);
+
+        async Task HandleAsync(QueueMessage message)
+        {
+            try
+            {
+                // As the host does for messageEncoding base64: decode, then hand over the UTF-8 text.
+                await handle(Encoding.UTF8.GetString(Convert.FromBase64String(message.MessageText)));
+                await rawQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+    }
+
+    /// <summary>Sends serialized messages base64-encoded, as the app's queue client does, 16 at a time.</summary>
+    public static Task FillAsync(QueueClient rawQueue, IReadOnlyList<byte[]> messages) =>
+        Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (json, ct) =>
+            await rawQueue.SendMessageAsync(Convert.ToBase64String(json), null, PendingWebhooks.NeverExpires, ct));
+}
