@@ -86,6 +86,19 @@ public class CalSignatureTests
     }
 
     [Fact]
+    public void A_difference_in_any_one_bit_of_the_mac_is_a_mismatch()
+    {
+        // The comparison folds the MAC in 64-bit words: every byte position and bit of every word must count.
+        var mac = Convert.FromHexString(CalMac);
+        for (var bit = 0; bit < mac.Length * 8; bit++)
+        {
+            var flipped = mac.ToArray();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            Assert.Equal(SignatureCheck.Mismatch, CalSignature.Verify(CalBody, Convert.ToHexString(flipped), CalKey));
+        }
+    }
+
+    [Fact]
     public void No_keys_at_all_never_verifies()
     {
         Assert.Equal(SignatureCheck.Mismatch, CalSignature.Verify(CalBody, CalMac, []));
