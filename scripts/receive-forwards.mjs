@@ -5,21 +5,12 @@
 // (401 when the signature does not verify).
 //   node scripts/receive-forwards.mjs [--port 3000] [--secret whsec_...]
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { localSettings, parseArgs, required } from './local-settings.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const settingsPath = join(root, 'CalWebhookFunctions', 'local.settings.json');
-const settings = existsSync(settingsPath) ? JSON.parse(readFileSync(settingsPath, 'utf8')).Values : {};
-const secret = args.secret ?? settings['Forwarding__SigningSecret'];
-if (!secret) {
-  console.error('No signing secret: pass --secret or create CalWebhookFunctions/local.settings.json (npm start does).');
-  process.exit(2);
-}
+const args = parseArgs();
+const settings = localSettings();
+const secret = required(args, 'secret', 'Forwarding__SigningSecret', 'signing secret');
 // Standard Webhooks: the key is the base64 after whsec_, else the secret's UTF-8 bytes.
 const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
 const port = Number(args.port ?? (new URL(settings['Forwarding__Url'] ?? 'http://localhost:3000').port || 3000));

@@ -4,20 +4,10 @@
 // Defaults: the local app (http://localhost:7071/api/webhooks/cal) and CalCom__WebhookSecret from
 // CalWebhookFunctions/local.settings.json.
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseArgs, required } from './local-settings.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const settingsPath = join(root, 'CalWebhookFunctions', 'local.settings.json');
-const settings = existsSync(settingsPath) ? JSON.parse(readFileSync(settingsPath, 'utf8')).Values : {};
-const secret = args.secret ?? settings['CalCom__WebhookSecret'];
-if (!secret) {
-  console.error('No secret: pass --secret or create CalWebhookFunctions/local.settings.json (npm start does).');
-  process.exit(2);
-}
+const args = parseArgs();
+const secret = required(args, 'secret', 'CalCom__WebhookSecret', 'secret');
 
 const url = new URL(args.url ?? 'http://localhost:7071/api/webhooks/cal');
 if (args.connection) url.searchParams.set('nangoConnectionId', args.connection);
