@@ -7,10 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { root } from './local-settings.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const appDir = join(root, 'CalWebhookFunctions');
 const isWindows = process.platform === 'win32';
 
