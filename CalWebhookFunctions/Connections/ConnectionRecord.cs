@@ -1,4 +1,5 @@
 using Azure;
+using System.Runtime.Serialization;
 using Azure.Data.Tables;
 
 namespace CalWebhookFunctions.Connections;
@@ -62,10 +63,22 @@ public sealed class ConnectionRecord : ITableEntity
 
     public DateTimeOffset? ClaimedUntil { get; set; }
 
+    /// <summary>When DELETE removed the connection (the row is then a tombstone, <see cref="States.Removed"/>).</summary>
+    public DateTimeOffset? RemovedAt { get; set; }
+
+    /// <summary>A tombstone left by DELETE: its events are dead-lettered as <c>connection_removed</c>, never forwarded.</summary>
+    [IgnoreDataMember]
+    public bool IsRemoved => State == States.Removed;
+
+    /// <summary>Whether the forwarder treats events naming this connection as matched (envelope with <c>connectionId</c>).</summary>
+    [IgnoreDataMember]
+    public bool IsMatched => !IsRemoved;
+
     public static class States
     {
         public const string Pending = "pending";
         public const string Active = "active";
+        public const string Removed = "removed";
     }
 
     public static string PartitionKeyFor(string connectionId) => Connections.ConnectionId.ToTableKey(connectionId);
