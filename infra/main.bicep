@@ -48,10 +48,14 @@ param calComWebhookSecret string
 @secure()
 param calComPreviousWebhookSecrets string = ''
 
-@description('Forwarding__SigningSecret: the secret outbound deliveries are signed with (whsec_ + base64, or any text).')
+@description('Forwarding__SigningSecret: the secret outbound deliveries are signed with (whsec_ + base64 of at least 24 bytes).')
 @secure()
 @minLength(1)
 param forwardingSigningSecret string
+
+@description('Forwarding__PreviousSigningSecrets: comma-separated whsec_ secrets each forward is also signed with during an outbound rotation (empty: none).')
+@secure()
+param forwardingPreviousSigningSecrets string = ''
 
 @description('CalCom__ApiKey: default credential for the Cal.com API (empty: callers send X-Cal-Access-Token).')
 @secure()
@@ -105,6 +109,7 @@ var secretNames = {
   webhookSecret: 'calcom-webhook-secret'
   previousWebhookSecrets: 'calcom-previous-webhook-secrets'
   signingSecret: 'forwarding-signing-secret'
+  previousSigningSecrets: 'forwarding-previous-signing-secrets'
   apiKey: 'calcom-api-key'
 }
 
@@ -151,6 +156,7 @@ module vault 'modules/keyvault.bicep' = {
     webhookSecret: calComWebhookSecret
     previousWebhookSecrets: calComPreviousWebhookSecrets
     signingSecret: forwardingSigningSecret
+    previousSigningSecrets: forwardingPreviousSigningSecrets
     apiKey: calComApiKey
     tags: tags
   }
@@ -187,6 +193,9 @@ module functionApp 'modules/functionapp.bicep' = {
       CalCom__DefaultTriggers: calComDefaultTriggers
       Forwarding__Url: forwardingUrl
       Forwarding__SigningSecret: keyVaultReference(vault.outputs.uri, secretNames.signingSecret)
+      Forwarding__PreviousSigningSecrets: empty(forwardingPreviousSigningSecrets)
+        ? ''
+        : keyVaultReference(vault.outputs.uri, secretNames.previousSigningSecrets)
       Forwarding__TimeoutSeconds: string(forwardingTimeoutSeconds)
       Forwarding__RetrySchedule: forwardingRetrySchedule
       Ingest__MaxBodyBytes: string(ingestMaxBodyBytes)

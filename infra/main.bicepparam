@@ -11,6 +11,7 @@ param forwardingUrl = readEnvironmentVariable('FORWARDING_URL')
 param calComWebhookSecret = readEnvironmentVariable('CAL_WEBHOOK_SECRET')
 param forwardingSigningSecret = readEnvironmentVariable('FORWARDING_SIGNING_SECRET')
 param calComPreviousWebhookSecrets = readEnvironmentVariable('CAL_PREVIOUS_WEBHOOK_SECRETS', '')
+param forwardingPreviousSigningSecrets = readEnvironmentVariable('FORWARDING_PREVIOUS_SIGNING_SECRETS', '')
 param calComApiKey = readEnvironmentVariable('CAL_API_KEY', '')
 
 // Every other setting keeps the app's default; uncomment to change one.

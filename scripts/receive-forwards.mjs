@@ -11,8 +11,12 @@ import { localSettings, parseArgs, required } from './local-settings.mjs';
 const args = parseArgs();
 const settings = localSettings();
 const secret = required(args, 'secret', 'Forwarding__SigningSecret', 'signing secret');
-// Standard Webhooks: the key is the base64 after whsec_, else the secret's UTF-8 bytes.
-const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+// Standard Webhooks, as its reference libraries do: the key is the secret base64-decoded after an optional whsec_.
+const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+if (key.length < 24) {
+  console.error('The signing secret must be whsec_ + base64 of at least 24 bytes (as Forwarding__SigningSecret is).');
+  process.exit(2);
+}
 const port = Number(args.port ?? (new URL(settings['Forwarding__Url'] ?? 'http://localhost:3000').port || 3000));
 
 function verified(headers, body) {

@@ -40,14 +40,23 @@ if (!existsSync(join(root, 'node_modules', 'azurite', 'package.json'))) {
   run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
 }
 
-// 2. local.settings.json with fresh secrets.
+// 2. local.settings.json with fresh secrets. Forwarding__SigningSecret is a Standard Webhooks secret: whsec_ + base64
+// of 32 random bytes (the app refuses anything else at start, so an older file's secret is replaced).
 const settingsPath = join(appDir, 'local.settings.json');
+const signingSecret = () => 'whsec_' + randomBytes(32).toString('base64');
 if (!existsSync(settingsPath)) {
   const sample = JSON.parse(readFileSync(join(root, 'local.settings.sample.json'), 'utf8'));
   sample.Values['CalCom__WebhookSecret'] = randomBytes(32).toString('hex');
-  sample.Values['Forwarding__SigningSecret'] = 'whsec_' + randomBytes(32).toString('base64');
+  sample.Values['Forwarding__SigningSecret'] = signingSecret();
   writeFileSync(settingsPath, JSON.stringify(sample, null, 2) + '\n');
   console.log(`Created ${settingsPath} with random secrets (CalCom__WebhookSecret, Forwarding__SigningSecret).`);
+} else {
+  const existing = JSON.parse(readFileSync(settingsPath, 'utf8'));
+  if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(existing.Values?.['Forwarding__SigningSecret'] ?? '')) {
+    existing.Values = { ...existing.Values, Forwarding__SigningSecret: signingSecret() };
+    writeFileSync(settingsPath, JSON.stringify(existing, null, 2) + '\n');
+    console.log(`Replaced Forwarding__SigningSecret in ${settingsPath} with a whsec_ secret (the Standard Webhooks format).`);
+  }
 }
 
 // 3. Azurite on the default ports that UseDevelopmentStorage=true points at.

@@ -49,7 +49,7 @@ public class ReceivePathBenchmarks
             ["CalCom:WebhookSecret"] = Secret,
             ["Webhook:PublicUrl"] = "https://relay.example.test/api/webhooks/cal",
             ["Forwarding:Url"] = "http://127.0.0.1:9/",
-            ["Forwarding:SigningSecret"] = "benchmark-signing-secret",
+            ["Forwarding:SigningSecret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         }).Build();
         _services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
         _ingestor = _services.GetRequiredService<WebhookIngestor>();

@@ -10,7 +10,8 @@ namespace CalWebhookFunctions.Tests.Infrastructure;
 public static class WebhookVerifiers
 {
     /// <summary>
-    /// Standard Webhooks: key = base64 after <c>whsec_</c> (else UTF-8 of the secret); signed content =
+    /// Standard Webhooks, as its reference libraries (<c>standardwebhooks</c>, Svix) verify: key = the secret base64-decoded
+    /// after an optional <c>whsec_</c> prefix (a secret that is not base64 is an error, never UTF-8 text); signed content =
     /// <c>{webhook-id}.{webhook-timestamp}.{body}</c>; header = space-separated <c>v1,&lt;base64&gt;</c> entries, any of
     /// which may match; timestamp within <paramref name="tolerance"/> of now.
     /// </summary>
@@ -26,9 +27,8 @@ public static class WebhookVerifiers
         {
             return false;
         }
-        var key = secret.StartsWith("whsec_", StringComparison.Ordinal)
-            ? Convert.FromBase64String(secret["whsec_".Length..])
-            : Encoding.UTF8.GetBytes(secret);
+        // As the reference libraries do: drop an optional whsec_ prefix, base64-decode the rest (never UTF-8 text).
+        var key = Convert.FromBase64String(secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret);
         var signed = Encoding.UTF8.GetBytes($"{id}.{timestamp}.").Concat(body).ToArray();
         var expected = HMACSHA256.HashData(key, signed);
         foreach (var entry in signatureHeader.Split(' ', StringSplitOptions.RemoveEmptyEntries))

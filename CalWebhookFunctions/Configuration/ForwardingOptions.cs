@@ -10,12 +10,21 @@ public sealed class ForwardingOptions
     /// <summary>The app's webhook endpoint. Required.</summary>
     public string Url { get; set; } = "";
 
-    /// <summary>Secret for outbound signatures (<c>whsec_</c> + base64, or any text). Required; never logged.</summary>
+    /// <summary>Secret for outbound signatures: <c>whsec_</c> + base64 of at least 24 bytes. Required; never logged.</summary>
     public string SigningSecret { get; set; } = "";
+
+    /// <summary>
+    /// Comma-separated <c>whsec_</c> secrets of an outbound rotation: each forward is signed with every one of them too
+    /// (one <c>v1,</c> signature each), so the app can switch secrets without a forward that fails to verify.
+    /// </summary>
+    public string PreviousSigningSecrets { get; set; } = "";
 
     public int TimeoutSeconds { get; set; } = 15;
 
     public string RetrySchedule { get; set; } = DefaultRetrySchedule;
+
+    /// <summary>The current secret first, then the previous ones (without repeats).</summary>
+    public IReadOnlyList<string> SigningSecrets() => [.. new[] { SigningSecret }.Concat(SettingLists.Split(PreviousSigningSecrets)).Distinct(StringComparer.Ordinal)];
 
     /// <summary>The delays between attempts; only valid after validation has passed.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays() => DurationList.Parse(RetrySchedule);

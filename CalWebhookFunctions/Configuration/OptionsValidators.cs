@@ -96,10 +96,17 @@ internal sealed class ForwardingOptionsValidator : IValidateOptions<ForwardingOp
         SettingChecks.Required(failures, "Forwarding__Url", options.Url);
         SettingChecks.AbsoluteHttpUrl(failures, "Forwarding__Url", options.Url);
         SettingChecks.Required(failures, "Forwarding__SigningSecret", options.SigningSecret);
-        if (options.SigningSecret.StartsWith(SigningKey.StandardWebhooksPrefix, StringComparison.Ordinal)
-            && !SigningKey.TryDecodeStandardWebhooksSecret(options.SigningSecret, out _))
+        if (!string.IsNullOrWhiteSpace(options.SigningSecret) && SigningKey.Problem(options.SigningSecret) is { } problem)
         {
-            failures.Add("Forwarding__SigningSecret starts with whsec_ but the rest is not base64.");
+            failures.Add($"Forwarding__SigningSecret {problem}.");
+        }
+        var previous = SettingLists.Split(options.PreviousSigningSecrets);
+        for (var i = 0; i < previous.Count; i++)
+        {
+            if (SigningKey.Problem(previous[i]) is { } previousProblem)
+            {
+                failures.Add($"Forwarding__PreviousSigningSecrets entry {i + 1} {previousProblem}.");
+            }
         }
         if (options.TimeoutSeconds is < 1 or > 600)
         {

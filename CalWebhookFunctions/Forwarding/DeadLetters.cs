@@ -41,8 +41,10 @@ public sealed record ReplayResult(int Moved, int Unreadable, bool More, bool Fai
 /// queue, so a failure midway loses nothing (at worst an event is queued twice, and the webhook-id ledger keeps it
 /// from being delivered twice). Messages that cannot be read as events, and those of other events when one id was
 /// asked for, are left where they are. One call works for at most <see cref="TimeBudget"/> and says when more remain.
+/// A replay never picks up what was dead-lettered after it started (an event the app rejects again during the replay
+/// stays dead-lettered instead of looping, and is counted once).
 /// </summary>
-public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingWebhooks pending, ILogger<DeadLetterReplayer> logger)
+public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingWebhooks pending, TimeProvider time, ILogger<DeadLetterReplayer> logger)
 {
     /// <summary>Well inside the 230 s an HTTP request may take on Azure's front ends.</summary>
     public static readonly TimeSpan TimeBudget = TimeSpan.FromSeconds(60);
@@ -53,7 +55,9 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
     public async Task<ReplayResult> ReplayAsync(string? eventId, CancellationToken cancellationToken)
     {
         var queue = deadLetters.RawQueue;
-        var started = DateTime.UtcNow;
+        var started = time.GetUtcNow();
+        var startedTimestamp = time.GetTimestamp();
+        var movedEvents = new HashSet<string>(StringComparer.Ordinal);
         var moved = 0;
         var unreadable = 0;
         var putBack = new List<(string Id, string PopReceipt)>();
@@ -62,7 +66,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         {
             while (true)
             {
-                if (DateTime.UtcNow - started > TimeBudget || cancellationToken.IsCancellationRequested)
+                if (time.GetElapsedTime(startedTimestamp) > TimeBudget || cancellationToken.IsCancellationRequested)
                 {
                     more = true;
                     break;
@@ -90,7 +94,8 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                         putBack.Add((message.MessageId, message.PopReceipt));
                         continue;
                     }
-                    if (eventId is not null && !string.Equals(parsed.EventId, eventId, StringComparison.Ordinal))
+                    if ((eventId is not null && !string.Equals(parsed.EventId, eventId, StringComparison.Ordinal))
+                        || movedEvents.Contains(parsed.EventId) || DeadLetteredAfter(parsed, message, started))
                     {
                         putBack.Add((message.MessageId, message.PopReceipt));
                         continue;
@@ -98,11 +103,12 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                     // Enqueue first, delete second: never a moment when the event is in neither queue. Should either
                     // step fail, the dead letter is made visible again below, so it stays where it was.
                     putBack.Add((message.MessageId, message.PopReceipt));
-                    await pending.EnqueueAsync(parsed with { Attempts = 0, DeadLetter = null }, cancellationToken: CancellationToken.None)
+                    await pending.EnqueueAsync(parsed with { Attempts = 0, StorageRetries = 0, DeadLetter = null }, cancellationToken: CancellationToken.None)
                         .ConfigureAwait(false);
                     await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
                     putBack.RemoveAt(putBack.Count - 1);
                     moved++;
+                    movedEvents.Add(parsed.EventId);
                     Log.Replayed(logger, parsed.EventId, parsed.ConnectionId, parsed.DeadLetter?.Reason ?? "host_poison");
                 }
             }
@@ -129,6 +135,13 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         }
         return new ReplayResult(moved, unreadable, more);
     }
+
+    /// <summary>
+    /// Whether a dead letter came after the replay started: by the forwarder's own record of when, else (a message the
+    /// host parked) by when storage inserted it. An event this replay moved and that comes back is caught by its id.
+    /// </summary>
+    private static bool DeadLetteredAfter(QueuedWebhook parsed, Azure.Storage.Queues.Models.QueueMessage message, DateTimeOffset started) =>
+        (parsed.DeadLetter?.DeadLetteredAt ?? message.InsertedOn) > started;
 
     /// <summary>The event in a dead letter's text (base64 of the message JSON), or null when it is none.</summary>
     private static QueuedWebhook? TryParse(string messageText)

@@ -44,6 +44,10 @@ public enum ClaimStatus
     InFlight,
 }
 
+/// <summary>
+/// The ledger's answer to a claim. When <see cref="ClaimStatus.Claimed"/>, no other attempt can take the webhook-id over
+/// before <see cref="LeaseUntil"/> (every takeover is conditional on the row's <see cref="ETag"/>).
+/// </summary>
 public sealed record DeliveryClaim(ClaimStatus Status, string WebhookId, ETag ETag = default, DateTimeOffset? LeaseUntil = null);
 
 /// <summary>
@@ -69,23 +73,14 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
     {
         for (var round = 0; round < MaxClaimRounds; round++)
         {
+            var record = SendingRecord(webhookId, eventId, connectionId, attempt, lease);
             var now = time.GetUtcNow();
-            var record = new DeliveryRecord
-            {
-                PartitionKey = webhookId,
-                State = DeliveryRecord.Sending,
-                EventId = eventId,
-                ConnectionId = connectionId,
-                LeaseUntil = now + lease,
-                Attempts = attempt,
-                ExpiresAt = now + Retention,
-            };
             try
             {
                 var added = await MissingResource.CreateAndRetryAsync(
                     () => _table.AddEntityAsync(record, cancellationToken),
                     () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, added.Headers.ETag ?? default);
+                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, added.Headers.ETag ?? default, record.LeaseUntil);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
@@ -114,7 +109,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
             {
                 // Expired record or abandoned claim (its attempt crashed): take it over, unless someone else just did.
                 var updated = await _table.UpdateEntityAsync(record, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, updated.Headers.ETag ?? default);
+                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, updated.Headers.ETag ?? default, record.LeaseUntil);
             }
             catch (RequestFailedException ex) when (ex.Status is 412 or 404)
             {
@@ -123,6 +118,41 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
         }
         // Only under pathological contention; throwing lets the host hand the message over again later.
         throw new InvalidOperationException($"Could not claim {webhookId} after {MaxClaimRounds} rounds of contention.");
+    }
+
+    /// <summary>
+    /// Extends a claim this attempt still holds to <paramref name="lease"/> from now; null when it was taken over or
+    /// released in between (the row no longer has the claim's ETag), and then this attempt must not send.
+    /// </summary>
+    public async Task<DeliveryClaim?> RenewAsync(DeliveryClaim claim, string eventId, string? connectionId, int attempt, TimeSpan lease,
+        CancellationToken cancellationToken)
+    {
+        var record = SendingRecord(claim.WebhookId, eventId, connectionId, attempt, lease);
+        try
+        {
+            var updated = await _table.UpdateEntityAsync(record, claim.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return claim with { ETag = updated.Headers.ETag ?? default, LeaseUntil = record.LeaseUntil };
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The row of a claim held from now for <paramref name="lease"/>.</summary>
+    private DeliveryRecord SendingRecord(string webhookId, string eventId, string? connectionId, int attempt, TimeSpan lease)
+    {
+        var now = time.GetUtcNow();
+        return new DeliveryRecord
+        {
+            PartitionKey = webhookId,
+            State = DeliveryRecord.Sending,
+            EventId = eventId,
+            ConnectionId = connectionId,
+            LeaseUntil = now + lease,
+            Attempts = attempt,
+            ExpiresAt = now + Retention,
+        };
     }
 
     /// <summary>Records the success. Unconditional: the app has the event, whoever holds the row now.</summary>

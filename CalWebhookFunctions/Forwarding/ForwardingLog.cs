@@ -49,4 +49,17 @@ internal static partial class ForwardingLog
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Sweeping expired CalDeliveries rows failed; will try again later")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning,
+        Message = "Event {EventId} ({WebhookId}) was not sent: its claim was only good for a send until {SendBy} and could not be renewed; a copy checks again")]
+    public static partial void ClaimLapsed(ILogger logger, string eventId, string webhookId, DateTimeOffset sendBy);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning,
+        Message = "Storage failed while forwarding event {EventId} (connection {ConnectionId}); storage retry {StorageRetry} in {RetryDelay}")]
+    public static partial void StorageRetryScheduled(ILogger logger, Exception exception, string eventId, string? connectionId, int storageRetry,
+        TimeSpan retryDelay);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Error,
+        Message = "Storage failed while forwarding event {EventId} after {StorageRetries} storage retries; the host retries it and then parks it")]
+    public static partial void StorageRetriesSpent(ILogger logger, Exception exception, string eventId, int storageRetries);
 }

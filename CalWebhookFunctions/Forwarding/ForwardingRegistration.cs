@@ -14,6 +14,9 @@ public static class ForwardingRegistration
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<DeadLetterReplayer>();
+        services.AddSingleton(StorageRetryPolicy.Default);
+        services.AddSingleton<ForwardSender>();
+        services.AddSingleton<ForwardSettlement>();
         services.AddSingleton<WebhookForwarder>();
         services.AddHostedService<DeliveryLedgerSweeper>();
         services.AddHttpClient(WebhookForwarder.HttpClientName)

@@ -10,8 +10,9 @@ namespace CalWebhookFunctions.Forwarding;
 /// <summary>
 /// The outbound identity and signatures of a forward: the Standard Webhooks <c>webhook-id</c>,
 /// <c>webhook-signature</c> (<c>v1,</c> + base64 HMAC-SHA256 over <c>{id}.{timestamp}.{body}</c>, key = the bytes
-/// after <c>whsec_</c> base64-decoded, else the secret's UTF-8) and Nango's <c>X-Nango-Hmac-Sha256</c> (lowercase
-/// hex HMAC-SHA256 of the body, key = the secret's UTF-8).
+/// after <c>whsec_</c> base64-decoded; during a rotation one such entry per secret, current first, space-separated)
+/// and Nango's <c>X-Nango-Hmac-Sha256</c> (lowercase hex HMAC-SHA256 of the body, key = the current secret's whole
+/// text as UTF-8, <c>whsec_</c> included).
 /// </summary>
 public sealed class OutboundSigner
 {
@@ -24,18 +25,20 @@ public sealed class OutboundSigner
     /// <summary>Domain separation: a webhook id is useless as a hash of anything else.</summary>
     private static ReadOnlySpan<byte> IdLabel => "calwebhookfunctions/webhook-id/v1\n"u8;
 
-    private readonly byte[] _standardKey;
+    private readonly byte[][] _standardKeys;
     private readonly byte[] _nangoKey;
 
     public OutboundSigner(IOptions<ForwardingOptions> options)
-        : this(options.Value.SigningSecret)
+        : this(options.Value.SigningSecrets())
     {
     }
 
-    public OutboundSigner(string signingSecret)
+    /// <param name="signingSecrets">The current secret first, then any previous ones still signed with.</param>
+    public OutboundSigner(params IReadOnlyList<string> signingSecrets)
     {
-        _standardKey = SigningKey.ForStandardWebhooks(signingSecret);
-        _nangoKey = Encoding.UTF8.GetBytes(signingSecret);
+        ArgumentOutOfRangeException.ThrowIfZero(signingSecrets.Count);
+        _standardKeys = [.. signingSecrets.Select(SigningKey.ForStandardWebhooks)];
+        _nangoKey = Encoding.UTF8.GetBytes(signingSecrets[0]);
     }
 
     /// <summary>
@@ -68,18 +71,21 @@ public sealed class OutboundSigner
         return WebhookIdPrefix + Convert.ToHexStringLower(digest);
     }
 
-    /// <summary>The <c>webhook-signature</c> value for one attempt.</summary>
+    /// <summary>The <c>webhook-signature</c> value for one attempt: one <c>v1,</c> entry per secret, space-separated.</summary>
     public string StandardSignature(string webhookId, long timestamp, ReadOnlySpan<byte> body)
     {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _standardKey);
-        hmac.AppendData(Encoding.UTF8.GetBytes(webhookId));
-        hmac.AppendData("."u8);
-        hmac.AppendData(Encoding.UTF8.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture)));
-        hmac.AppendData("."u8);
-        hmac.AppendData(body);
+        var signed = Encoding.UTF8.GetBytes($"{webhookId}.{timestamp.ToString(CultureInfo.InvariantCulture)}.");
+        var entries = new string[_standardKeys.Length];
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        hmac.GetHashAndReset(mac);
-        return "v1," + Convert.ToBase64String(mac);
+        for (var i = 0; i < _standardKeys.Length; i++)
+        {
+            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _standardKeys[i]);
+            hmac.AppendData(signed);
+            hmac.AppendData(body);
+            hmac.GetHashAndReset(mac);
+            entries[i] = "v1," + Convert.ToBase64String(mac);
+        }
+        return string.Join(' ', entries);
     }
 
     /// <summary>The <c>X-Nango-Hmac-Sha256</c> value.</summary>

@@ -1,13 +1,9 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Azure;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
-using CalWebhookFunctions.Telemetry;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Forwarding;
@@ -17,62 +13,36 @@ public enum ForwardOutcome
 {
     Delivered,
     AlreadyDelivered,
-    /// <summary>Another attempt was sending the same webhook-id; a copy checks again when its claim runs out.</summary>
+    /// <summary>Another attempt was (or may have been) sending the same webhook-id; a copy checks again shortly.</summary>
     Deferred,
     RetryScheduled,
+    /// <summary>Storage failed before the event could be sent or settled; a copy tries again after a delay.</summary>
+    StorageRetryScheduled,
     DeadLettered,
 }
 
 /// <summary>
-/// Handles one <c>cal-webhooks</c> message: one HTTP attempt, then exactly one of delivered (recorded under its
-/// webhook-id), retry (a copy re-enqueued with the next delay and the attempt count) or dead letter. Never sleeps
-/// and never retries in process: the function returns, the host deletes the message, and the copy carries on.
-/// It throws only when storage fails (or the host is stopping), and then the host retries the same message.
+/// Handles one <c>cal-webhooks</c> message: at most one HTTP attempt, then exactly one of delivered (recorded under its
+/// webhook-id), retry (a copy re-enqueued with the next delay and the attempt count) or dead letter. Never sleeps and
+/// never retries in process: the function returns, the host deletes the message, and the copy carries on. Storage
+/// failures become delayed copies too (<see cref="StorageRetryPolicy"/>); it throws only when even the copy cannot be
+/// stored (or the host is stopping), and then the host retries the same message.
+/// An attempt moves through explicit states, <see cref="Claimed"/> → <see cref="Sent"/> → <see cref="Recorded"/>.
 /// </summary>
-public sealed class WebhookForwarder
+public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sender, DeliveryPolicy policy, DeliveryLedger ledger,
+    ForwardSettlement settle, PendingWebhooks pending, ConnectionStore connections, IOptions<ForwardingOptions> options, TimeProvider time)
 {
     public const string HttpClientName = "forwarding";
 
-    /// <summary>How long a claim outlives the attempt's own timeout, for the storage calls around the send.</summary>
-    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// The time a claim leaves for recording the outcome after the longest send, and, as much again, for the storage
+    /// calls before the send (body, connection): a claim is held for the send timeout plus twice this.
+    /// </summary>
+    private static readonly TimeSpan RecordAllowance = TimeSpan.FromSeconds(15);
 
-    /// <summary>How soon a copy deferred by another attempt's live claim looks again.</summary>
-    private static readonly TimeSpan DeferralRecheck = TimeSpan.FromSeconds(5);
+    private readonly Uri _defaultTarget = new(options.Value.Url, UriKind.Absolute);
 
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
-
-    private readonly IHttpClientFactory _httpClients;
-    private readonly ForwardEnvelope _envelope;
-    private readonly OutboundSigner _signer;
-    private readonly DeliveryPolicy _policy;
-    private readonly DeliveryLedger _ledger;
-    private readonly DeadLetters _deadLetters;
-    private readonly PendingWebhooks _pending;
-    private readonly ConnectionStore _connections;
-    private readonly TimeProvider _time;
-    private readonly WebhookMetrics _metrics;
-    private readonly ILogger<WebhookForwarder> _logger;
-    private readonly Uri _defaultTarget;
-    private readonly TimeSpan _timeout;
-
-    public WebhookForwarder(IHttpClientFactory httpClients, ForwardEnvelope envelope, OutboundSigner signer, DeliveryPolicy policy,
-        DeliveryLedger ledger, DeadLetters deadLetters, PendingWebhooks pending, ConnectionStore connections,
-        IOptions<ForwardingOptions> options, TimeProvider time, WebhookMetrics metrics, ILogger<WebhookForwarder> logger)
-    {
-        _httpClients = httpClients;
-        _envelope = envelope;
-        _signer = signer;
-        _policy = policy;
-        _ledger = ledger;
-        _deadLetters = deadLetters;
-        _pending = pending;
-        _connections = connections;
-        _time = time;
-        _metrics = metrics;
-        _logger = logger;
-        _defaultTarget = new Uri(options.Value.Url, UriKind.Absolute);
-        _timeout = TimeSpan.FromSeconds(options.Value.TimeoutSeconds);
-    }
+    private TimeSpan Lease => sender.Timeout + RecordAllowance + RecordAllowance;
 
     /// <summary>Processes a message as the host hands it over (base64 already decoded, per host.json).</summary>
     public async Task<ForwardOutcome> ProcessAsync(byte[] rawMessage, CancellationToken cancellationToken)
@@ -84,21 +54,32 @@ public sealed class WebhookForwarder
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException)
         {
-            return await DeadLetterRawAsync(rawMessage, "not a queued webhook", cancellationToken).ConfigureAwait(false);
+            return await settle.DeadLetterRawAsync(rawMessage, "not a queued webhook", cancellationToken).ConfigureAwait(false);
         }
         if (!IsWellFormed(message))
         {
-            return await DeadLetterRawAsync(rawMessage, "missing or invalid fields", cancellationToken).ConfigureAwait(false);
+            return await settle.DeadLetterRawAsync(rawMessage, "missing or invalid fields", cancellationToken).ConfigureAwait(false);
         }
+        try
+        {
+            return await ForwardAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageRetryPolicy.IsStorageFailure(ex, cancellationToken))
+        {
+            return await settle.StorageRetryAsync(message, ex).ConfigureAwait(false);
+        }
+    }
 
+    private async Task<ForwardOutcome> ForwardAsync(QueuedWebhook message, CancellationToken cancellationToken)
+    {
         byte[] body;
         try
         {
-            body = await _pending.ReadBodyAsync(message, cancellationToken).ConfigureAwait(false);
+            body = await pending.ReadBodyAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            return await BodyMissingAsync(message, cancellationToken).ConfigureAwait(false);
+            return await settle.BodyMissingAsync(message, cancellationToken).ConfigureAwait(false);
         }
 
         var webhookId = OutboundSigner.WebhookId(message.ConnectionId, body);
@@ -107,12 +88,12 @@ public sealed class WebhookForwarder
         // storage round trip where it waited for two. The row is used only once the claim is this attempt's.
         var connectionLookup = message.ConnectionId is null
             ? Task.FromResult<ConnectionRecord?>(null)
-            : _connections.FindAsync(message.ConnectionId, cancellationToken);
+            : connections.FindAsync(message.ConnectionId, cancellationToken);
         DeliveryClaim claim;
         try
         {
-            claim = await _ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, _timeout + LeaseMargin,
-                cancellationToken).ConfigureAwait(false);
+            claim = await ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, Lease, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch
         {
@@ -123,206 +104,83 @@ public sealed class WebhookForwarder
         {
             await IgnoreOutcomeAsync(connectionLookup).ConfigureAwait(false);
         }
-        switch (claim.Status)
+        return claim.Status switch
         {
-            case ClaimStatus.AlreadyDelivered:
-                ForwardingLog.AlreadyDelivered(_logger, message.EventId, webhookId, message.ConnectionId);
-                await RemoveBodyAsync(message).ConfigureAwait(false);
-                return ForwardOutcome.AlreadyDelivered;
-            case ClaimStatus.InFlight:
-                // Look again soon (the other attempt usually finishes in well under its timeout), at the latest just
-                // after its claim runs out, when an abandoned claim can be taken over.
-                var remaining = (claim.LeaseUntil ?? _time.GetUtcNow()) - _time.GetUtcNow() + TimeSpan.FromSeconds(1);
-                var delay = TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, TimeSpan.FromSeconds(1).Ticks, DeferralRecheck.Ticks));
-                await _pending.EnqueueAsync(message, delay, cancellationToken).ConfigureAwait(false);
-                ForwardingLog.Deferred(_logger, message.EventId, webhookId, claim.LeaseUntil, delay);
-                return ForwardOutcome.Deferred;
-        }
-
-        var progress = new AttemptProgress();
-        try
-        {
-            return await AttemptAsync(message, body, webhookId, attempt, claim, connectionLookup, progress, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Storage failed or the host is stopping: the host will hand the same message over again. Before a 2xx the
-            // claim is released for that retry; after one it is kept, so no other copy sends again while it lasts.
-            if (!progress.Answered2xx)
-            {
-                await _ledger.ReleaseAsync(claim).ConfigureAwait(false);
-            }
-            throw;
-        }
+            ClaimStatus.AlreadyDelivered => await settle.AlreadyDeliveredAsync(message, webhookId).ConfigureAwait(false),
+            ClaimStatus.InFlight => await settle.DeferAsync(message, webhookId, claim, cancellationToken).ConfigureAwait(false),
+            _ => await AttemptAsync(message, body, webhookId, attempt, Claimed.Of(claim, sender.Timeout + RecordAllowance), connectionLookup,
+                cancellationToken).ConfigureAwait(false),
+        };
     }
 
-    private sealed class AttemptProgress
+    private async Task<ForwardOutcome> AttemptAsync(QueuedWebhook message, byte[] body, string webhookId, int attempt, Claimed claimed,
+        Task<ConnectionRecord?> connectionLookup, CancellationToken cancellationToken)
     {
-        public bool Answered2xx { get; set; }
+        AttemptState state = claimed;
+        try
+        {
+            var route = ForwardRoute.For(await connectionLookup.ConfigureAwait(false), _defaultTarget);
+            if (route.DeadLetterReason is { } reason)
+            {
+                return await settle.DeadLetterAsync(message, webhookId, message.Attempts, claimed.Claim, reason, default).ConfigureAwait(false);
+            }
+            if (await EnsureSendableAsync(claimed, message, attempt, cancellationToken).ConfigureAwait(false) is not { } ready)
+            {
+                return await settle.LapsedAsync(message, webhookId, claimed).ConfigureAwait(false);
+            }
+            state = ready;
+            var sent = await SendAsync(ready, message, body, webhookId, route, attempt, cancellationToken).ConfigureAwait(false);
+            state = sent;
+            var recorded = sent.Decision.Kind switch
+            {
+                DecisionKind.Delivered => await settle.DeliveredAsync(sent, message, webhookId, attempt, route.Matched).ConfigureAwait(false),
+                DecisionKind.Retry => await settle.RetryAsync(sent, message, webhookId, attempt).ConfigureAwait(false),
+                _ => new Recorded(sent.Claim, await settle.DeadLetterAsync(message, webhookId, attempt, sent.Claim, sent.Decision.Reason, sent.Result)
+                    .ConfigureAwait(false)),
+            };
+            return recorded.Outcome;
+        }
+        catch when (!state.KeepsClaimOnFailure)
+        {
+            // Storage failed or the host is stopping before the app answered 2xx: give the claim up for the retry.
+            await ledger.ReleaseAsync(state.Claim).ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Waits for a task whose result is no longer wanted, without throwing what it may have thrown.</summary>
     private static async Task IgnoreOutcomeAsync(Task task) =>
         await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-    private async Task<ForwardOutcome> AttemptAsync(QueuedWebhook message, byte[] body, string webhookId, int attempt, DeliveryClaim claim,
-        Task<ConnectionRecord?> connectionLookup, AttemptProgress progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The claim, still good for a whole send and its record: as taken when the storage calls since were quick, else
+    /// renewed (conditionally on its ETag, so only if no other copy took it over). Null: do not send on it.
+    /// </summary>
+    private async Task<Claimed?> EnsureSendableAsync(Claimed claimed, QueuedWebhook message, int attempt, CancellationToken cancellationToken)
     {
-        // A lookup that failed throws here, inside the attempt: the claim is released and the host retries the message.
-        var connection = await connectionLookup.ConfigureAwait(false);
-        var matched = connection is not null;
-        Uri target = _defaultTarget;
-        if (!string.IsNullOrWhiteSpace(connection?.ForwardUrl))
+        if (time.GetUtcNow() <= claimed.SendBy)
         {
-            if (!Http.HttpUrl.TryParseAbsolute(connection.ForwardUrl, out var overrideTarget))
-            {
-                // Never guess another destination for a connection's events: keep it until the record is fixed.
-                return await DeadLetterAsync(message, webhookId, message.Attempts, claim,
-                    new DeliveryDecision(DecisionKind.DeadLetter, "invalid_forward_url"), default).ConfigureAwait(false);
-            }
-            target = overrideTarget;
+            return claimed;
         }
-
-        var isJson = ConnectionIdResolver.TryReadJsonFields(body, out _, out _);
-        var envelope = _envelope.Write(matched ? message.ConnectionId : null, body, isJson);
-        var started = Stopwatch.GetTimestamp();
-        var result = await SendAsync(target, envelope, webhookId, message.Headers, cancellationToken).ConfigureAwait(false);
-        var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var decision = _policy.Decide(attempt, result);
-
-        switch (decision.Kind)
+        var renewed = await ledger.RenewAsync(claimed.Claim, message.EventId, message.ConnectionId, attempt, Lease, cancellationToken)
+            .ConfigureAwait(false);
+        if (renewed is null)
         {
-            case DecisionKind.Delivered:
-                progress.Answered2xx = true;
-                await _ledger.MarkDeliveredAsync(claim, message.EventId, message.ConnectionId, result.Status!.Value, attempt,
-                    message.BodyBlob is not null, CancellationToken.None).ConfigureAwait(false);
-                _metrics.Forwarded();
-                ForwardingLog.Delivered(_logger, message.EventId, webhookId, message.ConnectionId, matched, result.Status.Value, attempt,
-                    elapsedMs);
-                await RemoveBodyAsync(message).ConfigureAwait(false);
-                return ForwardOutcome.Delivered;
-
-            case DecisionKind.Retry:
-                // Release first so the copy never finds its own claim; then the copy: once it is stored, returning
-                // lets the host delete this message with nothing lost (if storing fails, the host retries this one).
-                await _ledger.ReleaseAsync(claim).ConfigureAwait(false);
-                await _pending.EnqueueAsync(message with { Attempts = attempt }, decision.Delay, CancellationToken.None).ConfigureAwait(false);
-                _metrics.Retried(decision.Reason);
-                ForwardingLog.RetryScheduled(_logger, attempt, message.EventId, webhookId, message.ConnectionId, result.Status, result.Error,
-                    decision.Delay);
-                return ForwardOutcome.RetryScheduled;
-
-            default:
-                return await DeadLetterAsync(message, webhookId, attempt, claim, decision, result).ConfigureAwait(false);
+            return null;
         }
+        var ready = Claimed.Of(renewed, sender.Timeout + RecordAllowance);
+        return time.GetUtcNow() <= ready.SendBy ? ready : null;
     }
 
-    private async Task<AttemptResult> SendAsync(Uri target, byte[] envelope, string webhookId, IReadOnlyDictionary<string, string> received,
+    private async Task<Sent> SendAsync(Claimed claimed, QueuedWebhook message, byte[] body, string webhookId, ForwardRoute route, int attempt,
         CancellationToken cancellationToken)
     {
-        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(envelope) };
-        request.Content.Headers.ContentType = Json;
-        request.Headers.Add(OutboundSigner.WebhookIdHeader, webhookId);
-        request.Headers.Add(OutboundSigner.WebhookTimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(OutboundSigner.WebhookSignatureHeader, _signer.StandardSignature(webhookId, timestamp, envelope));
-        request.Headers.Add(OutboundSigner.NangoSignatureHeader, _signer.NangoSignature(envelope));
-        foreach (var name in (ReadOnlySpan<string>)[KeptHeaders.CalSignature, KeptHeaders.CalWebhookVersion])
-        {
-            if (ReceivedHeader(received, name) is { } value)
-            {
-                request.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(_timeout);
-        try
-        {
-            using var response = await _httpClients.CreateClient(HttpClientName)
-                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            TimeSpan? retryAfter = null;
-            if (DeliveryPolicy.HonoursRetryAfter(status) && response.Headers.TryGetValues("Retry-After", out var values))
-            {
-                retryAfter = DeliveryPolicy.ParseRetryAfter(values.FirstOrDefault(), _time.GetUtcNow());
-            }
-            return AttemptResult.Answered(status, retryAfter);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return AttemptResult.Failed($"timeout after {_timeout.TotalSeconds:0} s");
-        }
-        catch (HttpRequestException ex)
-        {
-            // The error kind only: exception messages can carry the target URL (and any token in its query).
-            return AttemptResult.Failed($"network: {ex.HttpRequestError}");
-        }
-    }
-
-    /// <summary>A kept header by its canonical name (any case), when it is a plain one-line value.</summary>
-    private static string? ReceivedHeader(IReadOnlyDictionary<string, string> received, string name)
-    {
-        foreach (var (key, value) in received)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value) && !value.Any(char.IsControl))
-            {
-                return value;
-            }
-        }
-        return null;
-    }
-
-    private async Task<ForwardOutcome> DeadLetterAsync(QueuedWebhook message, string webhookId, int attempts, DeliveryClaim claim,
-        DeliveryDecision decision, AttemptResult result)
-    {
-        var info = new DeadLetterInfo
-        {
-            Reason = decision.Reason,
-            LastStatus = result.Status,
-            LastError = result.Error,
-            DeadLetteredAt = _time.GetUtcNow(),
-        };
-        await _deadLetters.WriteAsync(message with { Attempts = attempts, DeadLetter = info }, CancellationToken.None).ConfigureAwait(false);
-        await _ledger.ReleaseAsync(claim).ConfigureAwait(false);
-        _metrics.DeadLettered(decision.Reason);
-        ForwardingLog.DeadLettered(_logger, message.EventId, webhookId, message.ConnectionId, attempts, decision.Reason, result.Status, result.Error);
-        return ForwardOutcome.DeadLettered;
-    }
-
-    private async Task<ForwardOutcome> DeadLetterRawAsync(byte[] rawMessage, string problem, CancellationToken cancellationToken)
-    {
-        await _deadLetters.WriteRawAsync(rawMessage, cancellationToken).ConfigureAwait(false);
-        _metrics.DeadLettered("unreadable");
-        ForwardingLog.Unreadable(_logger, rawMessage.Length, problem);
-        return ForwardOutcome.DeadLettered;
-    }
-
-    private async Task<ForwardOutcome> BodyMissingAsync(QueuedWebhook message, CancellationToken cancellationToken)
-    {
-        if (await _ledger.IsEventDeliveredAsync(message.EventId, cancellationToken).ConfigureAwait(false))
-        {
-            // Delivered, recorded and its blob removed, but the host never got to delete this message.
-            ForwardingLog.EventAlreadyDelivered(_logger, message.EventId);
-            return ForwardOutcome.AlreadyDelivered;
-        }
-        var info = new DeadLetterInfo { Reason = "body_missing", DeadLetteredAt = _time.GetUtcNow() };
-        await _deadLetters.WriteAsync(message with { DeadLetter = info }, cancellationToken).ConfigureAwait(false);
-        _metrics.DeadLettered(info.Reason);
-        ForwardingLog.BodyMissing(_logger, message.EventId);
-        return ForwardOutcome.DeadLettered;
-    }
-
-    private async Task RemoveBodyAsync(QueuedWebhook message)
-    {
-        try
-        {
-            await _pending.DeleteBodyAsync(message, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex)
-        {
-            ForwardingLog.BlobNotRemoved(_logger, ex, message.EventId);
-        }
+        var isJson = ConnectionIdResolver.TryReadJsonFields(body, out _, out _);
+        var forward = envelope.Write(route.Matched ? message.ConnectionId : null, body, isJson);
+        var started = time.GetTimestamp();
+        var result = await sender.SendAsync(route.Target!, forward, webhookId, message.Headers, cancellationToken).ConfigureAwait(false);
+        var elapsedMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
+        return new Sent(claimed.Claim, result, policy.Decide(attempt, result), elapsedMs);
     }
 
     /// <summary>
@@ -335,5 +193,6 @@ public sealed class WebhookForwarder
         && (message.Body is null) != (message.BodyBlob is null)
         && message.Headers is not null
         && message.Attempts >= 0
+        && message.StorageRetries >= 0
         && (message.ConnectionId is null || ConnectionId.IsValid(message.ConnectionId, out _));
 }

@@ -53,6 +53,14 @@ public sealed record QueuedWebhook
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int Attempts { get; init; }
 
+    /// <summary>
+    /// Attempts that storage trouble (tables, blobs) cut short before anything was sent, each re-enqueued with a delay
+    /// of the storage retry schedule. Kept apart from <see cref="Attempts"/>: they do not spend the app's schedule.
+    /// </summary>
+    [JsonPropertyName("storageRetries")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int StorageRetries { get; init; }
+
     /// <summary>Why the forwarder gave up on the event; set only on messages in <c>cal-webhooks-poison</c>.</summary>
     [JsonPropertyName("deadLetter")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -62,7 +70,10 @@ public sealed record QueuedWebhook
 /// <summary>The last outcome of an event the forwarder moved to <c>cal-webhooks-poison</c>.</summary>
 public sealed record DeadLetterInfo
 {
-    /// <summary>A stable code: <c>rejected</c>, <c>retries_exhausted</c>, <c>body_missing</c>, <c>invalid_forward_url</c>.</summary>
+    /// <summary>
+    /// A stable code: <c>rejected</c>, <c>retries_exhausted</c>, <c>body_missing</c>, <c>invalid_forward_url</c>,
+    /// <c>connection_removed</c>.
+    /// </summary>
     [JsonPropertyName("reason")]
     public required string Reason { get; init; }
 

@@ -11,11 +11,12 @@ param identityId string
 @description('Principal (object) id of the app\'s managed identity.')
 param principalId string
 
-@description('Names of the four secrets in the vault.')
+@description('Names of the five secrets in the vault.')
 param secretNames {
   webhookSecret: string
   previousWebhookSecrets: string
   signingSecret: string
+  previousSigningSecrets: string
   apiKey: string
 }
 
@@ -28,6 +29,10 @@ param previousWebhookSecrets string
 
 @secure()
 param signingSecret string
+
+@description('Empty: not stored.')
+@secure()
+param previousSigningSecrets string
 
 @description('Empty: not stored.')
 @secure()
@@ -78,6 +83,15 @@ resource signingSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
   name: secretNames.signingSecret
   properties: {
     value: signingSecret
+    contentType: 'text/plain'
+  }
+}
+
+resource previousSigningSecretsValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(previousSigningSecrets)) {
+  parent: vault
+  name: secretNames.previousSigningSecrets
+  properties: {
+    value: previousSigningSecrets
     contentType: 'text/plain'
   }
 }

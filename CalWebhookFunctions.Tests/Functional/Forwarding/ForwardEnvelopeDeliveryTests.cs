@@ -128,6 +128,31 @@ public class ForwardEnvelopeDeliveryTests(AzuriteFixture azurite) : IClassFixtur
     }
 
     [Fact]
+    public async Task During_an_outbound_rotation_each_forward_verifies_with_the_current_and_the_previous_secret()
+    {
+        const string previous = "whsec_" + "c29tZSBvdGhlciBzZWNyZXQsIDI0IGJ5dGVzIG9yIG1vcmU=";
+        await using var harness = await ForwardingHarness.StartAsync(azurite,
+            settings: new Dictionary<string, string?> { ["Forwarding:PreviousSigningSecrets"] = previous });
+
+        await harness.EnqueueAsync(CalDeliveries.BookingCreated(), null);
+        await harness.DrainAsync();
+
+        var delivery = Assert.Single(harness.Receiver.Deliveries);
+        var header = delivery.Header("webhook-signature");
+        Assert.Equal(2, header.Split(' ').Length);
+        Assert.All(header.Split(' '), entry => Assert.StartsWith("v1,", entry, StringComparison.Ordinal));
+        foreach (var secret in new[] { TestApp.SigningSecret, previous })
+        {
+            Assert.True(WebhookVerifiers.VerifyStandardWebhooks(secret, delivery.Header("webhook-id"), delivery.Header("webhook-timestamp"),
+                header, delivery.Body));
+        }
+        Assert.False(WebhookVerifiers.VerifyStandardWebhooks("whsec_" + Convert.ToBase64String(new byte[32]), delivery.Header("webhook-id"),
+            delivery.Header("webhook-timestamp"), header, delivery.Body));
+        Assert.True(WebhookVerifiers.VerifyNango(TestApp.SigningSecret, delivery.Header("X-Nango-Hmac-Sha256"), delivery.Body));
+        Assert.DoesNotContain(previous, harness.App.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Logs_name_ids_and_statuses_but_never_bodies_secrets_or_attendee_data()
     {
         await using var harness = await ForwardingHarness.StartAsync(azurite,

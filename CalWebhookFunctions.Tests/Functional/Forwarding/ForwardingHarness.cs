@@ -28,7 +28,7 @@ internal sealed class ForwardingHarness : IAsyncDisposable
     public QueueHost Host { get; }
 
     public static async Task<ForwardingHarness> StartAsync(AzuriteFixture azurite, Func<HttpContext, byte[], int, Task<int>>? respond = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     {
         await azurite.ResetAsync();
         var receiver = await ReceivingApp.StartAsync(respond);
@@ -42,7 +42,7 @@ internal sealed class ForwardingHarness : IAsyncDisposable
         {
             overrides[key] = value;
         }
-        var app = await TestApp.StartAsync(azurite.ConnectionString, overrides);
+        var app = await TestApp.StartAsync(azurite.ConnectionString, overrides, configureServices);
         return new ForwardingHarness(azurite, app, receiver);
     }
 
@@ -65,21 +65,22 @@ internal sealed class ForwardingHarness : IAsyncDisposable
         Body = body,
     };
 
-    /// <summary>Writes a connection row straight into CalConnections.</summary>
-    public async Task AddConnectionAsync(string connectionId, string? forwardUrl = null)
+    /// <summary>Writes (or overwrites) a connection row straight into CalConnections: active, or a tombstone as DELETE leaves.</summary>
+    public async Task AddConnectionAsync(string connectionId, string? forwardUrl = null, string state = ConnectionRecord.States.Active)
     {
         var table = App.Get<ConnectionStore>().Table;
         await table.CreateIfNotExistsAsync();
-        await table.AddEntityAsync(new ConnectionRecord
+        await table.UpsertEntityAsync(new ConnectionRecord
         {
             PartitionKey = ConnectionRecord.PartitionKeyFor(connectionId),
             ConnectionId = connectionId,
             ForwardUrl = forwardUrl,
-            State = "active",
+            State = state,
+            RemovedAt = state == ConnectionRecord.States.Removed ? DateTimeOffset.UtcNow : null,
             SubscriberUrl = TestApp.PublicUrl + "?nangoConnectionId=" + Uri.EscapeDataString(connectionId),
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
-        });
+        }, TableUpdateMode.Replace);
     }
 
     public Task<QueueRunReport> DrainAsync(TimeSpan? timeLimit = null) =>

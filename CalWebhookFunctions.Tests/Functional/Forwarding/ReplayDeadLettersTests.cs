@@ -86,16 +86,18 @@ public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<Azur
     public async Task A_message_whose_function_keeps_throwing_is_poisoned_by_the_host_and_replay_delivers_it()
     {
         await using var harness = await ForwardingHarness.StartAsync(azurite);
-        // The same app with its table endpoint unreachable (a closed port on 127.0.0.1): every invocation throws.
-        var tablesDown = System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "TableEndpoint=[^;]+;",
-            "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;");
+        // The same app with its table and queue endpoints unreachable (a closed port on 127.0.0.1): every invocation
+        // throws (a storage failure is retried by re-enqueueing a copy, and here even that fails).
+        var tablesDown = System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "(Table|Queue)Endpoint=http://[^/;]+/",
+            "$1Endpoint=http://127.0.0.1:9/");
         var tableOptions = new Azure.Data.Tables.TableClientOptions();
         tableOptions.Retry.MaxRetries = 0;
+        var queueOptions = new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 };
+        queueOptions.Retry.MaxRetries = 0;
         await using var broken = await TestApp.StartAsync(azurite.ConnectionString,
             new Dictionary<string, string?> { ["Forwarding:Url"] = harness.Receiver.Url.ToString() },
             services => services.AddSingleton(new StorageAccount(
-                new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString,
-                    new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 }),
+                new Azure.Storage.Queues.QueueServiceClient(tablesDown, queueOptions),
                 new Azure.Data.Tables.TableServiceClient(tablesDown, tableOptions),
                 new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString))));
         var message = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null);
@@ -115,6 +117,34 @@ public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<Azur
         await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
         using var client = functions.CreateClient();
         await AssertReplayDeliversTheOneDeadLetterAsync(harness, client);
+    }
+
+    [Fact]
+    public async Task A_replay_does_not_pick_up_an_event_the_app_rejected_again_while_it_ran()
+    {
+        // The app keeps answering 400. The replay is held just before it deletes the dead letter it moved; meanwhile the
+        // host forwards the moved event, the app rejects it again, and it is dead-lettered anew, after the replay began.
+        var poisonDeletes = new StorageGate(before: m => StorageFaults.Is(m, "DELETE", StorageNames.WebhookPoisonQueue + "/messages/"));
+        await using var harness = await ForwardingHarness.StartAsync(azurite, respond: (_, _, _) => Task.FromResult(400),
+            configureServices: services => services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, rawQueues: poisonDeletes)));
+        poisonDeletes.BeforeFirst = () => harness.DrainAsync();
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        var stored = await harness.EnqueueAsync(CalDeliveries.BookingCreated(), null);
+        await harness.DrainAsync();
+        Assert.Single(await harness.DeadLettersAsync());
+
+        using var response = await client.SendAsync(Replay());
+        var answer = await JsonOf(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, answer.GetProperty("moved").GetInt32());
+        Assert.False(answer.GetProperty("more").GetBoolean());
+        Assert.Equal(2, harness.Receiver.Requests.Count); // the first attempt and the replayed one: no loop
+        var deadLetter = Assert.Single(await harness.DeadLettersAsync()); // dead-lettered again, and left there
+        Assert.Equal(stored.EventId, deadLetter.EventId);
+        Assert.Equal("rejected", deadLetter.DeadLetter!.Reason);
+        Assert.Equal(0, await harness.QueueLengthAsync(StorageNames.WebhookQueue));
     }
 
     [Fact]

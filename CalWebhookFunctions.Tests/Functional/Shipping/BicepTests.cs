@@ -115,27 +115,30 @@ public sealed class BicepTests
         var settings = json.GetProperty("resources").GetProperty("functionApp").GetProperty("properties")
             .GetProperty("parameters").GetProperty("productSettings").GetProperty("value");
 
-        foreach (var secret in new[] { "CalCom__WebhookSecret", "Forwarding__SigningSecret", "CalCom__ApiKey", "CalCom__PreviousWebhookSecrets" })
+        foreach (var secret in new[] { "CalCom__WebhookSecret", "Forwarding__SigningSecret", "CalCom__ApiKey", "CalCom__PreviousWebhookSecrets",
+                     "Forwarding__PreviousSigningSecrets" })
         {
             Assert.Contains("keyVaultReference", settings.GetProperty(secret).GetString(), StringComparison.Ordinal);
         }
         var function = json.GetProperty("functions").EnumerateArray().SelectMany(n => n.GetProperty("members").EnumerateObject())
             .Single(m => m.Name == "keyVaultReference").Value.GetProperty("output").GetProperty("value").GetString();
         Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1})'", function, StringComparison.Ordinal);
-        foreach (var secureParameter in new[] { "calComWebhookSecret", "forwardingSigningSecret", "calComApiKey", "calComPreviousWebhookSecrets" })
+        foreach (var secureParameter in new[] { "calComWebhookSecret", "forwardingSigningSecret", "calComApiKey", "calComPreviousWebhookSecrets",
+                     "forwardingPreviousSigningSecrets" })
         {
             Assert.Equal("securestring", json.GetProperty("parameters").GetProperty(secureParameter).GetProperty("type").GetString());
         }
 
         // The vault module takes them as secure strings and stores the two optional ones only when given.
         var vault = NestedTemplate(json, "vault");
-        foreach (var secureParameter in new[] { "webhookSecret", "previousWebhookSecrets", "signingSecret", "apiKey" })
+        foreach (var secureParameter in new[] { "webhookSecret", "previousWebhookSecrets", "signingSecret", "previousSigningSecrets", "apiKey" })
         {
             Assert.Equal("securestring", vault.GetProperty("parameters").GetProperty(secureParameter).GetProperty("type").GetString());
         }
         var stored = NestedResources(json).Where(r => r.Type == "Microsoft.KeyVault/vaults/secrets")
             .Select(r => r.Body.TryGetProperty("condition", out var c) ? c.GetString() : "always").Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["[not(empty(parameters('apiKey')))]", "[not(empty(parameters('previousWebhookSecrets')))]", "always", "always"], stored);
+        Assert.Equal(["[not(empty(parameters('apiKey')))]", "[not(empty(parameters('previousSigningSecrets')))]",
+            "[not(empty(parameters('previousWebhookSecrets')))]", "always", "always"], stored);
     }
 
     [Fact]

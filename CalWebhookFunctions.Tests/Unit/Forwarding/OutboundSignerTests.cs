@@ -30,17 +30,32 @@ public class OutboundSignerTests
     }
 
     [Fact]
-    public void A_secret_without_the_whsec_prefix_is_used_as_its_utf8_bytes()
+    public void A_secret_that_is_not_whsec_base64_of_24_bytes_is_refused_rather_than_used_as_text()
     {
-        const string secret = "plain-text-secret-ü";
-        var body = Encoding.UTF8.GetBytes("{\"a\":1}");
-        var signer = new OutboundSigner(secret);
+        // What the app used to do (the UTF-8 bytes as the key) is what every Standard Webhooks library rejects.
+        Assert.Throws<FormatException>(() => new OutboundSigner("plain-text-secret-of-some-length"));
+        Assert.Throws<FormatException>(() => new OutboundSigner("whsec_" + Convert.ToBase64String(new byte[16])));
+    }
 
-        var signature = signer.StandardSignature("msg_x", 1700000000, body);
+    [Fact]
+    public void During_a_rotation_the_header_carries_one_v1_signature_per_secret_current_first()
+    {
+        var previous = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var body = Encoding.UTF8.GetBytes(SpecPayload);
+        var signer = new OutboundSigner(SpecSecret, previous);
 
-        Assert.True(WebhookVerifiers.VerifyStandardWebhooks(secret, "msg_x", "1700000000", signature, body,
-            now: DateTimeOffset.FromUnixTimeSeconds(1700000000)));
-        Assert.True(WebhookVerifiers.VerifyNango(secret, signer.NangoSignature(body), body));
+        var header = signer.StandardSignature(SpecId, SpecTimestamp, body);
+
+        var entries = header.Split(' ');
+        Assert.Equal(2, entries.Length);
+        Assert.Equal(SpecSignature, entries[0]);
+        foreach (var secret in new[] { SpecSecret, previous })
+        {
+            Assert.True(WebhookVerifiers.VerifyStandardWebhooks(secret, SpecId, SpecTimestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                header, body, now: DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp)));
+        }
+        // X-Nango-Hmac-Sha256 stays the current secret's.
+        Assert.True(WebhookVerifiers.VerifyNango(SpecSecret, signer.NangoSignature(body), body));
     }
 
     [Fact]

@@ -135,7 +135,8 @@ public sealed class PipelineTests
         var parameterFile = File.ReadAllText(RepoPaths.File("infra", "main.bicepparam"));
         var script = Scalar(Map(cli, "inputs"), "inlineScript")!;
 
-        foreach (var name in new[] { "CAL_WEBHOOK_SECRET", "FORWARDING_SIGNING_SECRET", "CAL_PREVIOUS_WEBHOOK_SECRETS", "CAL_API_KEY", "FORWARDING_URL" })
+        foreach (var name in new[] { "CAL_WEBHOOK_SECRET", "FORWARDING_SIGNING_SECRET", "CAL_PREVIOUS_WEBHOOK_SECRETS", "FORWARDING_PREVIOUS_SIGNING_SECRETS",
+                     "CAL_API_KEY", "FORWARDING_URL" })
         {
             Assert.Equal($"$({name})", Scalar(environment, name));
             Assert.Contains($"readEnvironmentVariable('{name}'", parameterFile, StringComparison.Ordinal);

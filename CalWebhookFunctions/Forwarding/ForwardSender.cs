@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace CalWebhookFunctions.Forwarding;
+
+/// <summary>
+/// One signed POST of an envelope to the app, bounded by <c>Forwarding__TimeoutSeconds</c>: the Standard Webhooks
+/// headers, Nango's signature, and the received Cal.com headers passed through. Never throws for the app's failures:
+/// they come back as an <see cref="AttemptResult"/>.
+/// </summary>
+public sealed class ForwardSender(IHttpClientFactory httpClients, OutboundSigner signer, IOptions<ForwardingOptions> options, TimeProvider time)
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    public TimeSpan Timeout { get; } = TimeSpan.FromSeconds(options.Value.TimeoutSeconds);
+
+    public async Task<AttemptResult> SendAsync(Uri target, byte[] envelope, string webhookId, IReadOnlyDictionary<string, string> received,
+        CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(envelope) };
+        request.Content.Headers.ContentType = Json;
+        request.Headers.Add(OutboundSigner.WebhookIdHeader, webhookId);
+        request.Headers.Add(OutboundSigner.WebhookTimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(OutboundSigner.WebhookSignatureHeader, signer.StandardSignature(webhookId, timestamp, envelope));
+        request.Headers.Add(OutboundSigner.NangoSignatureHeader, signer.NangoSignature(envelope));
+        foreach (var name in (ReadOnlySpan<string>)[KeptHeaders.CalSignature, KeptHeaders.CalWebhookVersion])
+        {
+            if (ReceivedHeader(received, name) is { } value)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var timeout = new CancellationTokenSource(Timeout, time);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var response = await httpClients.CreateClient(WebhookForwarder.HttpClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            TimeSpan? retryAfter = null;
+            if (DeliveryPolicy.HonoursRetryAfter(status) && response.Headers.TryGetValues("Retry-After", out var values))
+            {
+                retryAfter = DeliveryPolicy.ParseRetryAfter(values.FirstOrDefault(), time.GetUtcNow());
+            }
+            return AttemptResult.Answered(status, retryAfter);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return AttemptResult.Failed($"timeout after {Timeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            // The error kind only: exception messages can carry the target URL (and any token in its query).
+            return AttemptResult.Failed($"network: {ex.HttpRequestError}");
+        }
+    }
+
+    /// <summary>A kept header by its canonical name (any case), when it is a plain one-line value.</summary>
+    private static string? ReceivedHeader(IReadOnlyDictionary<string, string> received, string name)
+    {
+        foreach (var (key, value) in received)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(value) && !value.Any(char.IsControl))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+}
