@@ -170,9 +170,10 @@ public sealed class WebhookForwarder
     {
         // A lookup that failed throws here, inside the attempt: the claim is released and the host retries the message.
         var connection = await connectionLookup.ConfigureAwait(false);
-        var matched = connection is not null;
+        // Only applied settings count: a row whose first registration never succeeded (or a tombstone) is not matched.
+        var matched = connection is { IsMatched: true };
         Uri target = _defaultTarget;
-        if (!string.IsNullOrWhiteSpace(connection?.ForwardUrl))
+        if (matched && !string.IsNullOrWhiteSpace(connection!.ForwardUrl))
         {
             if (!Http.HttpUrl.TryParseAbsolute(connection.ForwardUrl, out var overrideTarget))
             {

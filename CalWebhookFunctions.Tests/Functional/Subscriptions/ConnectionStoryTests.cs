@@ -56,7 +56,7 @@ public class ConnectionStoryTests(AzuriteFixture storage) : IClassFixture<Azurit
             Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         }
         Assert.Empty(lifecycle.Cal.Webhooks);
-        Assert.Null(await lifecycle.RowAsync(ConnectionId));
+        await lifecycle.AssertRemovedAsync(ConnectionId);
 
         // A delivery that was already on its way when the connection went away.
         var second = CalDeliveries.BookingCreated(padTo: first.Length + 10);
