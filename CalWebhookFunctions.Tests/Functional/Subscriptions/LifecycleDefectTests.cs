@@ -112,8 +112,10 @@ public sealed class LifecycleDefectTests(AzuriteFixture storage) : IClassFixture
         Assert.Equal(HttpStatusCode.Conflict, put.StatusCode);
         Assert.Equal("connection_removed", (await Lifecycle.JsonAsync(put)).GetProperty("error").GetString());
         var orphan = Assert.Single(life.Cal.Webhooks);
-        var properties = await life.Queue(StorageNames.CleanupQueue).GetPropertiesAsync();
-        Assert.Equal(1, properties.Value.ApproximateMessagesCount);
+        var cleanupQueue = life.Queue(StorageNames.CleanupQueue);
+        // Queued with a delay (the direct deletion goes first), so counted rather than received.
+        var queued = await cleanupQueue.ExistsAsync() ? (await cleanupQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount : 0;
+        Assert.Equal(1, queued);
         Assert.Contains(life.App.Logs.Entries, e => e.EventId.Id == 4009 && e.Message.Contains(orphan.Id, StringComparison.Ordinal));
         Assert.True((await life.RowAsync("vanishing"))!.IsRemoved);
     }
@@ -146,7 +148,6 @@ public sealed class LifecycleDefectTests(AzuriteFixture storage) : IClassFixture
             clock.Advance(ConnectionLeases.Duration / 3);
             await UntilAsync(async () => (await life.RowAsync("phoenix"))!.ClaimedUntil > clock.GetUtcNow() + ConnectionLeases.Duration / 2);
         }
-        Assert.True((await life.RowAsync("phoenix"))!.ClaimedUntil > clock.GetUtcNow(), "the lease lapsed while the PUT held it");
 
         var delete = life.DeleteAsync("phoenix");
         release.SetResult();
