@@ -37,14 +37,19 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly LoopbackServer _worker;
     private readonly HttpClient _proxy;
     private readonly CancellationTokenSource _stopping;
+    private readonly Signal _cancelled;
 
-    private FunctionsHost(LoopbackServer host, LoopbackServer worker, HttpClient proxy, CancellationTokenSource stopping)
+    private FunctionsHost(LoopbackServer host, LoopbackServer worker, HttpClient proxy, CancellationTokenSource stopping, Signal cancelled)
     {
         _host = host;
         _worker = worker;
         _proxy = proxy;
         _stopping = stopping;
+        _cancelled = cancelled;
     }
+
+    /// <summary>Completes when the next invocation is cancelled (read it before causing the cancellation).</summary>
+    public Task NextInvocationCancelled => _cancelled.Next;
 
     public Uri BaseAddress => _host.BaseAddress;
 
@@ -60,6 +65,7 @@ public sealed class FunctionsHost : IAsyncDisposable
         var httpFunctions = FunctionsMetadata.Load().Where(f => f.TriggerType == "httpTrigger").ToList();
         var invocations = new ConcurrentDictionary<string, CancellationToken>(StringComparer.Ordinal);
         var stopping = new CancellationTokenSource();
+        var cancelled = new Signal();
         var worker = await LoopbackServer.StartAsync(app =>
         {
             app.Use((context, next) =>
@@ -94,11 +100,11 @@ public sealed class FunctionsHost : IAsyncDisposable
                 app.MapMethods("/api/" + function.Route, function.Methods,
                     context => function.AuthLevel != "Anonymous" && !HasFunctionKey(context.Request)
                         ? Unauthorized(context)
-                        : ForwardAsync(context, proxy, worker.BaseAddress, invocations, stopping.Token));
+                        : ForwardAsync(context, proxy, worker.BaseAddress, invocations, cancelled, stopping.Token));
             }
             foreach (var route in (workerRoutes ?? new Dictionary<string, RequestDelegate>()).Keys)
             {
-                app.Map("/api/" + route, context => ForwardAsync(context, proxy, worker.BaseAddress, invocations, stopping.Token));
+                app.Map("/api/" + route, context => ForwardAsync(context, proxy, worker.BaseAddress, invocations, cancelled, stopping.Token));
             }
         }, services =>
         {
@@ -106,7 +112,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             // The host refuses bodies past 100 MB.
             services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = 100L * 1024 * 1024);
         });
-        return new FunctionsHost(host, worker, proxy, stopping);
+        return new FunctionsHost(host, worker, proxy, stopping, cancelled);
     }
 
     /// <summary>
@@ -136,10 +142,11 @@ public sealed class FunctionsHost : IAsyncDisposable
     }
 
     private static async Task ForwardAsync(HttpContext context, HttpClient proxy, Uri worker,
-        ConcurrentDictionary<string, CancellationToken> invocations, CancellationToken hostStopping)
+        ConcurrentDictionary<string, CancellationToken> invocations, Signal cancelled, CancellationToken hostStopping)
     {
         var invocationId = Guid.NewGuid().ToString();
         using var invocation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, context.RequestAborted);
+        using var onCancel = invocation.Token.Register(cancelled.Fire);
         invocations[invocationId] = invocation.Token;
         try
         {
@@ -184,6 +191,17 @@ public sealed class FunctionsHost : IAsyncDisposable
     }
 
     private const string InvocationKey = "FunctionsHost.Invocation";
+
+    /// <summary>A task completed by the next <see cref="Fire"/>.</summary>
+    private sealed class Signal
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Next => Volatile.Read(ref _next).Task;
+
+        public void Fire() =>
+            Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 
     /// <summary>The invocation's cancellation token of a request on the worker (what a function's token parameter receives).</summary>
     public static CancellationToken InvocationOf(HttpContext workerContext) => (CancellationToken)workerContext.Items[InvocationKey]!;

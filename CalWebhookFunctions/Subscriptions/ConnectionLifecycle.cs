@@ -92,7 +92,9 @@ public sealed partial class ConnectionLifecycle(
             }
             await using (lease.ConfigureAwait(false))
             {
-                var outcome = await RegisterLeasedAsync(lease, plan, wanted, credential, created, cancellationToken).ConfigureAwait(false);
+                // Held, the work is finished whatever the caller does (each Cal.com call is bounded by its own timeouts):
+                // a hang-up between Cal.com's create and the row's write would otherwise leave a subscription unrecorded.
+                var outcome = await RegisterLeasedAsync(lease, plan, wanted, credential, created, CancellationToken.None).ConfigureAwait(false);
                 if (outcome is not null)
                 {
                     await CompensateExtraAsync(connectionId, wanted, credential, created, outcome.Record?.CalWebhookId).ConfigureAwait(false);

@@ -52,7 +52,8 @@ public sealed partial class ConnectionLifecycle
             }
             await using (lease.ConfigureAwait(false))
             {
-                var outcome = await RemoveLeasedAsync(lease, credential, cancellationToken).ConfigureAwait(false);
+                // Held, the work is finished whatever the caller does (see RegisterAsync).
+                var outcome = await RemoveLeasedAsync(lease, credential, CancellationToken.None).ConfigureAwait(false);
                 if (outcome is not null)
                 {
                     await SweepTombstonesAsync().ConfigureAwait(false);

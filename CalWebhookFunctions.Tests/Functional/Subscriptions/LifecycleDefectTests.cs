@@ -121,6 +121,44 @@ public sealed class LifecycleDefectTests(AzuriteFixture storage) : IClassFixture
     }
 
     /// <summary>
+    /// Defect 6, with the caller gone: the client hangs up while Cal.com creates the subscription (the host cancels the
+    /// invocation), and the connection was removed meanwhile. The PUT still records what Cal.com made and compensates
+    /// through the cleanup queue, instead of abandoning it on the cancelled token.
+    /// </summary>
+    [Fact]
+    public async Task A_registration_the_caller_hung_up_on_still_compensates_through_the_cleanup_queue()
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+        var store = life.App.Get<ConnectionStore>();
+        using var hangUp = new CancellationTokenSource();
+        life.Cal.OnRequest = async r =>
+        {
+            if (r.Method == "POST")
+            {
+                var row = (await store.FindAsync("abandoned"))!;
+                row.State = ConnectionRecord.States.Removed;
+                row.RemovedAt = DateTimeOffset.UtcNow;
+                row.ClaimId = null;
+                Assert.True(await store.TryReplaceAsync(row));
+                var cancelled = life.Host.NextInvocationCancelled;
+                await hangUp.CancelAsync();
+                await cancelled; // the invocation's token is cancelled before Cal.com answers
+            }
+        };
+        life.Cal.Inject(new CalInjection { Status = 500, Times = 5, When = r => r.Method == "DELETE" });
+        var request = new HttpRequestMessage(HttpMethod.Put, new Uri(Lifecycle.PathFor("abandoned"), UriKind.Relative));
+        request.Headers.Add("X-Cal-Access-Token", Lifecycle.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => life.Client.SendAsync(request, hangUp.Token));
+
+        var orphan = Assert.Single(life.Cal.Webhooks);
+        await UntilAsync(() => Task.FromResult(life.App.Logs.Entries.Any(e => e.EventId.Id == 4012)));
+        Assert.Contains(life.App.Logs.Entries, e => e.EventId.Id == 4009 && e.Message.Contains(orphan.Id, StringComparison.Ordinal));
+        var cleanupQueue = life.Queue(StorageNames.CleanupQueue);
+        Assert.Equal(1, (await cleanupQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    /// <summary>
     /// Defect 7: Cal.com's answer to the adoption search is held while the clock passes the lease's duration. The lease
     /// is renewed in the background, so a DELETE waits for the PUT instead of running; the PUT cannot resurrect the row.
     /// </summary>
