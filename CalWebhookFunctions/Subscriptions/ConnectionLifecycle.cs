@@ -7,25 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Subscriptions;
 
-public enum RegistrationStatus
-{
-    /// <summary>The connection had no confirmed subscription before; now it has one (201).</summary>
-    Created,
-    /// <summary>The connection's subscription or forward URL changed (200).</summary>
-    Updated,
-    /// <summary>An identical repeat: nothing changed and Cal.com was not called (200).</summary>
-    Unchanged,
-    /// <summary>Another request holds the connection and did not finish in time (409 with Retry-After).</summary>
-    Busy,
-    /// <summary>A DELETE removed the connection while this request registered it; what it made is queued for cleanup (409).</summary>
-    RemovedMeanwhile,
-    /// <summary>Cal.com refused or failed; nothing the forwarder uses changed and the request stays stored as pending.</summary>
-    CalComFailed,
-}
-
-public sealed record RegistrationOutcome(RegistrationStatus Status, ConnectionRecord? Record = null,
-    CalComApiException? CalComError = null, DateTimeOffset? BusyUntil = null);
-
 /// <summary>
 /// Registers and removes a connection's Cal.com subscription, crash-safe and idempotent.
 /// <para>
@@ -247,6 +228,4 @@ public sealed partial class ConnectionLifecycle(
     public static string Fingerprint(string secret) =>
         Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(secret), "calwebhookfunctions/secret-fingerprint/v1"u8))[..8];
-
-    public static SubscriptionScope ScopeOf(ConnectionRecord row) => RegistrationPlanner.ScopeOf(row);
 }

@@ -3,20 +3,6 @@ using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
 
 namespace CalWebhookFunctions.Subscriptions;
 
-public enum RemovalStatus
-{
-    /// <summary>No connection by that id (never registered, or already removed).</summary>
-    NotFound,
-    /// <summary>The Cal.com subscription is gone (or never existed) and the row is a tombstone (204).</summary>
-    Removed,
-    /// <summary>The row is a tombstone; Cal.com did not confirm the deletion and a cleanup message is queued (202).</summary>
-    CleanupPending,
-    /// <summary>Another request holds the connection and did not finish in time (409 with Retry-After).</summary>
-    Busy,
-}
-
-public sealed record RemovalOutcome(RemovalStatus Status, string? CalWebhookId = null, string? Reason = null, DateTimeOffset? BusyUntil = null);
-
 public sealed partial class ConnectionLifecycle
 {
     /// <summary>Expired tombstones removed after each DELETE, at most: sweeping stays bounded and cheap.</summary>
@@ -69,7 +55,7 @@ public sealed partial class ConnectionLifecycle
         var row = lease.Row;
         var connectionId = row.ConnectionId;
         var webhookId = row.CalWebhookId;
-        var scope = ScopeOf(row);
+        var scope = RegistrationPlanner.ScopeOf(row);
         string? failure = credential is null ? "no Cal.com credential was given (X-Cal-Access-Token or CalCom__ApiKey)" : null;
         foreach (var target in RegistrationPlanner.RemovalTargets(row))
         {

@@ -118,7 +118,7 @@ public sealed class SubscriptionCleaner(
                     return "the connection changed while its cleanup ran";
                 }
             }
-            var request = new ConnectionRequest(ConnectionLifecycle.ScopeOf(row), SettingLists.Split(row.Triggers), row.ForwardUrl);
+            var request = new ConnectionRequest(RegistrationPlanner.ScopeOf(row), SettingLists.Split(row.Triggers), row.ForwardUrl);
             var outcome = await lifecycle.RegisterAsync(message.ConnectionId, request, credential, cancellationToken).ConfigureAwait(false);
             if (outcome.Status is RegistrationStatus.Created or RegistrationStatus.Updated or RegistrationStatus.Unchanged)
             {
