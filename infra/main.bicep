@@ -96,6 +96,11 @@ param forwardingRetrySchedule string = '5s,30s,2m,10m,30m,1h,2h,4h,8h'
 @minValue(1)
 param ingestMaxBodyBytes int = 1048576
 
+@description('Deliveries__RetentionDays: days removed connections (and delivery records) are kept.')
+@minValue(1)
+@maxValue(3650)
+param deliveriesRetentionDays int = 30
+
 // ---- Names -----------------------------------------------------------------------------------------------------------
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, appName))
@@ -199,6 +204,7 @@ module functionApp 'modules/functionapp.bicep' = {
       Forwarding__TimeoutSeconds: string(forwardingTimeoutSeconds)
       Forwarding__RetrySchedule: forwardingRetrySchedule
       Ingest__MaxBodyBytes: string(ingestMaxBodyBytes)
+      Deliveries__RetentionDays: string(deliveriesRetentionDays)
     }
     tags: tags
   }

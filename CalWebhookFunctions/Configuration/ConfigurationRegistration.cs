@@ -13,6 +13,7 @@ public static class ConfigurationRegistration
         services.AddValidatedOptions<WebhookOptions, WebhookOptionsValidator>(configuration, WebhookOptions.Section);
         services.AddValidatedOptions<IngestOptions, IngestOptionsValidator>(configuration, IngestOptions.Section);
         services.AddValidatedOptions<ForwardingOptions, ForwardingOptionsValidator>(configuration, ForwardingOptions.Section);
+        services.AddValidatedOptions<DeliveriesOptions, DeliveriesOptionsValidator>(configuration, DeliveriesOptions.Section);
         return services;
     }
 

@@ -123,3 +123,19 @@ internal sealed class ForwardingOptionsValidator : IValidateOptions<ForwardingOp
         return SettingChecks.Result(failures);
     }
 }
+
+internal sealed class DeliveriesOptionsValidator : IValidateOptions<DeliveriesOptions>
+{
+    /// <summary>Ten years: anything longer is a typo, and the arithmetic on it must not overflow.</summary>
+    public const int MaxRetentionDays = 3650;
+
+    public ValidateOptionsResult Validate(string? name, DeliveriesOptions options)
+    {
+        var failures = new List<string>();
+        if (options.RetentionDays is < 1 or > MaxRetentionDays)
+        {
+            failures.Add($"Deliveries__RetentionDays must be a whole number of days between 1 and {MaxRetentionDays}.");
+        }
+        return SettingChecks.Result(failures);
+    }
+}

@@ -66,13 +66,41 @@ public sealed class ConnectionRecord : ITableEntity
     /// <summary>When DELETE removed the connection (the row is then a tombstone, <see cref="States.Removed"/>).</summary>
     public DateTimeOffset? RemovedAt { get; set; }
 
+    /// <summary>When a tombstone may be deleted (<see cref="RemovedAt"/> + <c>Deliveries__RetentionDays</c>).</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>
+    /// When Cal.com first confirmed a registration of this connection. The fields above (scope, subscriber URL,
+    /// triggers, <see cref="ForwardUrl"/>) are the <em>applied</em> settings: written only once Cal.com confirmed them.
+    /// </summary>
+    public DateTimeOffset? AppliedAt { get; set; }
+
+    /// <summary>The settings a PUT asked for and Cal.com has not confirmed yet (null when none is outstanding).</summary>
+    public string? RequestedScope { get; set; }
+    public long? RequestedOrgId { get; set; }
+    public long? RequestedTeamId { get; set; }
+    public long? RequestedEventTypeId { get; set; }
+    public string? RequestedTriggers { get; set; }
+    public string? RequestedForwardUrl { get; set; }
+    public string? RequestedSubscriberUrl { get; set; }
+
+    /// <summary>
+    /// Subscriber URLs a registration used that no successful sync has replaced yet (newline-separated): a
+    /// subscription created under one of them may exist at Cal.com, so each is searched until a sync succeeds.
+    /// </summary>
+    public string? PreviousSubscriberUrls { get; set; }
+
     /// <summary>A tombstone left by DELETE: its events are dead-lettered as <c>connection_removed</c>, never forwarded.</summary>
     [IgnoreDataMember]
     public bool IsRemoved => State == States.Removed;
 
-    /// <summary>Whether the forwarder treats events naming this connection as matched (envelope with <c>connectionId</c>).</summary>
+    /// <summary>
+    /// Whether the forwarder treats events naming this connection as matched (envelope with <c>connectionId</c>):
+    /// once Cal.com confirmed a registration, and until DELETE. A row whose first registration never succeeded is not
+    /// matched: a failed PUT changes nothing the forwarder uses.
+    /// </summary>
     [IgnoreDataMember]
-    public bool IsMatched => !IsRemoved;
+    public bool IsMatched => !IsRemoved && (AppliedAt is not null || State == States.Active);
 
     public static class States
     {
@@ -80,6 +108,9 @@ public sealed class ConnectionRecord : ITableEntity
         public const string Active = "active";
         public const string Removed = "removed";
     }
+
+    /// <summary>A copy to change without touching this one (a write that may fail).</summary>
+    public ConnectionRecord Copy() => (ConnectionRecord)MemberwiseClone();
 
     public static string PartitionKeyFor(string connectionId) => Connections.ConnectionId.ToTableKey(connectionId);
 }

@@ -89,4 +89,34 @@ public sealed class ConnectionStore(StorageAccount storage)
             return true;
         }
     }
+
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> tombstones whose retention ended before <paramref name="now"/> (each with
+    /// its ETag, so a connection registered again in between stays). Returns how many went.
+    /// </summary>
+    public async Task<int> SweepExpiredTombstonesAsync(DateTimeOffset now, int max, CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"State eq {ConnectionRecord.States.Removed} and ExpiresAt lt {now}");
+        var swept = 0;
+        try
+        {
+            await foreach (var row in _table.QueryAsync<ConnectionRecord>(filter, maxPerPage: max, cancellationToken: cancellationToken)
+                               .ConfigureAwait(false))
+            {
+                if (swept >= max)
+                {
+                    break;
+                }
+                if (await TryDeleteAsync(row, cancellationToken).ConfigureAwait(false))
+                {
+                    swept++;
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            return 0;
+        }
+        return swept;
+    }
 }

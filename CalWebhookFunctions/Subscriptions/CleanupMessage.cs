@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Storage;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace CalWebhookFunctions.Subscriptions;
 
@@ -72,8 +73,27 @@ public sealed class CleanupMessages(StorageAccount storage)
 
     public QueueClient Poison => _poison;
 
-    public Task EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken) =>
-        PendingWebhooks.SendAsync(_queue, Serialize(message), delay, cancellationToken);
+    /// <summary>Queues <paramref name="message"/>; the receipt lets the sender withdraw it (<see cref="WithdrawAsync"/>).</summary>
+    public async Task<SendReceipt> EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        var response = await MissingResource.CreateAndRetryAsync(
+            () => _queue.SendMessageAsync(new BinaryData(Serialize(message)), delay, PendingWebhooks.NeverExpires, cancellationToken),
+            () => _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.Value;
+    }
+
+    /// <summary>Takes back a message queued with <see cref="EnqueueAsync"/> whose work was done at once (gone already is fine).</summary>
+    public async Task WithdrawAsync(SendReceipt receipt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.DeleteMessageAsync(receipt.MessageId, receipt.PopReceipt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 400 or 404)
+        {
+            // Already picked up by CleanUpSubscription, which finds the subscription gone.
+        }
+    }
 
     public Task DeadLetterAsync(byte[] content, CancellationToken cancellationToken) =>
         PendingWebhooks.SendAsync(_poison, content, null, cancellationToken);

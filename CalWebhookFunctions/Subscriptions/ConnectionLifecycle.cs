@@ -4,488 +4,221 @@ using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
 
 namespace CalWebhookFunctions.Subscriptions;
-
-public enum RegistrationStatus
-{
-    /// <summary>The connection had no active subscription before; now it has one (201).</summary>
-    Created,
-    /// <summary>The connection's subscription or forward URL changed (200).</summary>
-    Updated,
-    /// <summary>An identical repeat: nothing changed and Cal.com was not called (200).</summary>
-    Unchanged,
-}
-
-public sealed record RegistrationOutcome(RegistrationStatus Status, ConnectionRecord Record);
-
-public enum RemovalStatus
-{
-    NotFound,
-    /// <summary>The Cal.com subscription is gone (or never existed) and so is the row (204).</summary>
-    Removed,
-    /// <summary>The row is gone; Cal.com did not confirm the deletion and a cleanup message is queued (202).</summary>
-    CleanupPending,
-}
-
-public sealed record RemovalOutcome(RemovalStatus Status, string? CalWebhookId = null, string? Reason = null);
-
-/// <summary>Another request holds the connection (a registration or removal under way) and did not finish in time.</summary>
-public sealed class ConnectionBusyException(DateTimeOffset claimedUntil)
-    : Exception("Another request is changing this connection's subscription.")
-{
-    public DateTimeOffset ClaimedUntil { get; } = claimedUntil;
-}
-
-/// <summary>The connection was deleted while this request was registering it.</summary>
-public sealed class ConnectionRemovedException() : Exception("The connection was deleted while it was being registered.");
 
 /// <summary>
 /// Registers and removes a connection's Cal.com subscription, crash-safe and idempotent.
 /// <para>
-/// The row in <c>CalConnections</c> is the source of truth and is written <em>before</em> Cal.com is called: a request
-/// first takes a claim on the row (an ETag-conditional write that also marks it <c>pending</c> and records the scope and
-/// subscriber URL), so at most one request at a time talks to Cal.com for a connection and nothing is ever created at
-/// Cal.com that the table does not know how to find. Only when Cal.com has answered is the row marked <c>active</c>
-/// with the webhook id and the claim released. A failure or crash at any point leaves a <c>pending</c> row; the next
-/// PUT re-runs the sync, which looks the subscription up by its (per-connection, unique) subscriber URL before creating
-/// one, adopts it on a 409, and so converges on exactly one subscription. A crashed holder's claim lapses after
-/// <see cref="ClaimLease"/>.
+/// A request first takes a <see cref="ConnectionLease"/> on the row (renewed in the background while held), writing
+/// what it asks for into the row's <c>Requested*</c> fields; then it carries out the plan of
+/// <see cref="RegistrationPlanner"/>; only when Cal.com confirmed does the same conditional write that releases the
+/// lease turn the request into the applied settings the forwarder reads. A failure leaves the applied settings as they
+/// were and the request pending; the next PUT looks the subscription up by every subscriber URL it may carry before
+/// creating one, so it converges on exactly one. If the row vanished or became a tombstone while held, the connection
+/// was removed: whatever this request made is compensated through the durable cleanup queue before answering.
 /// </para>
 /// </summary>
-public sealed class ConnectionLifecycle
+public sealed partial class ConnectionLifecycle(
+    ConnectionStore store,
+    ConnectionLeases leases,
+    CalComApi api,
+    WebhookSecrets secrets,
+    CleanupMessages cleanup,
+    IOptions<WebhookOptions> webhookOptions,
+    IOptions<DeliveriesOptions> deliveriesOptions,
+    WebhookMetrics metrics,
+    ILogger<ConnectionLifecycle> logger)
 {
-    /// <summary>How long a claim holds without being renewed; it is renewed before every Cal.com call.</summary>
-    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
-
-    /// <summary>How long a request waits for another one's claim before answering 409.</summary>
-    public static readonly TimeSpan MaxClaimWait = TimeSpan.FromSeconds(20);
-
-    private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(150);
-
-    private readonly ConnectionStore _store;
-    private readonly CalComApi _api;
-    private readonly WebhookSecrets _secrets;
-    private readonly CleanupMessages _cleanup;
-    private readonly TimeProvider _time;
-    private readonly WebhookMetrics _metrics;
-    private readonly ILogger<ConnectionLifecycle> _logger;
-    private readonly string _publicUrl;
-
-    public ConnectionLifecycle(ConnectionStore store, CalComApi api, WebhookSecrets secrets, CleanupMessages cleanup,
-        IOptions<WebhookOptions> webhookOptions, TimeProvider time, WebhookMetrics metrics, ILogger<ConnectionLifecycle> logger)
-    {
-        _store = store;
-        _api = api;
-        _secrets = secrets;
-        _cleanup = cleanup;
-        _time = time;
-        _metrics = metrics;
-        _logger = logger;
-        _publicUrl = webhookOptions.Value.PublicUrl;
-    }
+    private readonly string _publicUrl = webhookOptions.Value.PublicUrl;
 
     public string SubscriberUrlFor(string connectionId) => SubscriberUrl.For(_publicUrl, connectionId);
+
+    public RequestedSettings SettingsFor(string connectionId, ConnectionRequest request) => new(request.Scope,
+        string.Join(',', request.Triggers), request.ForwardUrl, SubscriberUrlFor(connectionId),
+        Fingerprint(secrets.SubscriptionSecretFor(connectionId)));
 
     /// <summary>PUT: makes the connection's subscription and row match <paramref name="request"/>.</summary>
     public async Task<RegistrationOutcome> RegisterAsync(string connectionId, ConnectionRequest request, CalCredential credential,
         CancellationToken cancellationToken)
     {
-        var subscriberUrl = SubscriberUrlFor(connectionId);
-        var triggers = string.Join(',', request.Triggers);
-        var fingerprint = Fingerprint(_secrets.SubscriptionSecretFor(connectionId));
-        var claimId = Guid.NewGuid().ToString("N");
-        var waitUntil = _time.GetUtcNow() + MaxClaimWait;
-        string? createdByUs = null;
-        try
+        var wanted = SettingsFor(connectionId, request);
+        var waitUntil = leases.Time.GetUtcNow() + ConnectionLeases.MaxWait;
+        var created = new List<string>();
+        while (true)
         {
-            while (true)
+            var read = await store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
+            if (read is not null && !read.IsRemoved && leases.HeldByOther(read))
             {
-                var row = await _store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
-                var now = _time.GetUtcNow();
-                if (row is not null && row.State == States.Active && row.CalWebhookId is not null
-                    && !IsClaimedByOther(row, claimId, now)
-                    && SameScope(row, request.Scope) && row.SubscriberUrl == subscriberUrl && row.Triggers == triggers
-                    && row.ForwardUrl == request.ForwardUrl && row.SecretFingerprint == fingerprint)
+                if (!await leases.WaitAsync(waitUntil, cancellationToken).ConfigureAwait(false))
                 {
-                    if (createdByUs is not null && createdByUs != row.CalWebhookId)
-                    {
-                        // Our claim lapsed after we created one and another request finished with its own: ours is extra.
-                        await DeleteQuietlyAsync(request.Scope, credential, createdByUs, cancellationToken).ConfigureAwait(false);
-                    }
-                    SubscriptionsLog.Unchanged(_logger, connectionId, row.CalWebhookId);
-                    return new RegistrationOutcome(RegistrationStatus.Unchanged, row);
+                    return new RegistrationOutcome(RegistrationStatus.Busy, BusyUntil: read.ClaimedUntil);
                 }
-                if (row is not null && IsClaimedByOther(row, claimId, now))
-                {
-                    await WaitForClaimAsync(row, waitUntil, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
+                continue;
+            }
+            if (RegistrationPlanner.IsUnchanged(read, wanted))
+            {
+                // Another request finished while ours had lost its lease; anything we created and it did not adopt is extra.
+                await CompensateExtraAsync(connectionId, wanted, credential, created, read!.CalWebhookId).ConfigureAwait(false);
+                SubscriptionsLog.Unchanged(logger, connectionId, read.CalWebhookId);
+                return new RegistrationOutcome(RegistrationStatus.Unchanged, read);
+            }
 
-                var wasActive = row is { State: States.Active, CalWebhookId: not null };
-                var inserted = row is null;
-                var claimed = row ?? new ConnectionRecord { ConnectionId = connectionId, CreatedAt = now };
-                var moving = !inserted && !SameScope(claimed, request.Scope);
-                // The URL the subscription may still carry (Webhook__PublicUrl can change between registrations).
-                var previousUrl = claimed.SubscriberUrl.Length > 0 ? claimed.SubscriberUrl : subscriberUrl;
-                if (!moving)
+            var plan = RegistrationPlanner.Plan(read, wanted);
+            var lease = await leases.TryTakeAsync(connectionId, read, row => RegistrationPlanner.Request(row, wanted), cancellationToken)
+                .ConfigureAwait(false);
+            if (lease is null)
+            {
+                continue;
+            }
+            await using (lease.ConfigureAwait(false))
+            {
+                // Held, the work is finished whatever the caller does (each Cal.com call is bounded by its own timeouts):
+                // a hang-up between Cal.com's create and the row's write would otherwise leave a subscription unrecorded.
+                var outcome = await RegisterLeasedAsync(lease, plan, wanted, credential, created, CancellationToken.None).ConfigureAwait(false);
+                if (outcome is not null)
                 {
-                    Apply(claimed, request, subscriberUrl, triggers);
-                }
-                if (!await TakeClaimAsync(claimed, claimId, inserted, cancellationToken).ConfigureAwait(false))
-                {
-                    continue;
-                }
-
-                try
-                {
-                    var result = await SyncAsync(claimed, request, subscriberUrl, previousUrl, triggers, credential, moving,
-                        id => createdByUs = id, cancellationToken).ConfigureAwait(false);
-                    if (result is null)
-                    {
-                        // The claim was lost to another request (ours lapsed); decide again from what it wrote.
-                        continue;
-                    }
-                    if (createdByUs is not null && createdByUs != result.CalWebhookId)
-                    {
-                        await DeleteQuietlyAsync(request.Scope, credential, createdByUs, cancellationToken).ConfigureAwait(false);
-                    }
-                    var status = wasActive ? RegistrationStatus.Updated : RegistrationStatus.Created;
-                    SubscriptionsLog.Registered(_logger, connectionId, result.CalWebhookId, request.Scope, status);
-                    return new RegistrationOutcome(status, result);
-                }
-                catch (CalComApiException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    SubscriptionsLog.RegistrationFailed(_logger, connectionId, request.Scope, ex.StatusCode, ex.ErrorCode,
-                        ex.CalMessage, ex.RequestId);
-                    await ReleaseAfterFailureAsync(claimed).ConfigureAwait(false);
-                    throw;
-                }
-                catch (Exception ex) when (ex is not ConnectionRemovedException)
-                {
-                    await ReleaseAfterFailureAsync(claimed).ConfigureAwait(false);
-                    throw;
+                    await CompensateExtraAsync(connectionId, wanted, credential, created, outcome.Record?.CalWebhookId).ConfigureAwait(false);
+                    return outcome;
                 }
             }
-        }
-        catch (ConnectionRemovedException)
-        {
-            if (createdByUs is not null)
-            {
-                await DeleteQuietlyAsync(request.Scope, credential, createdByUs, cancellationToken).ConfigureAwait(false);
-            }
-            throw;
         }
     }
 
-    /// <summary>
-    /// Under the claim: moves the subscription out of an old scope if the scope changed, then brings the Cal.com
-    /// subscription in line (PATCH by stored id; else adopt one found by subscriber URL; else create, adopting on 409)
-    /// and marks the row active. Null when the claim was lost.
-    /// </summary>
-    private async Task<ConnectionRecord?> SyncAsync(ConnectionRecord row, ConnectionRequest request, string subscriberUrl,
-        string previousUrl, string triggers, CalCredential credential, bool moving, Action<string> created, CancellationToken cancellationToken)
+    /// <summary>Carries out <paramref name="plan"/> under the lease. Null when another request took the row over: decide again.</summary>
+    private async Task<RegistrationOutcome?> RegisterLeasedAsync(ConnectionLease lease, RegistrationPlan plan, RequestedSettings wanted,
+        CalCredential credential, List<string> created, CancellationToken cancellationToken)
     {
-        if (moving)
+        var connectionId = lease.Row.ConnectionId;
+        CalWebhook? webhook;
+        try
         {
-            // The old subscription goes first; the row still names it, so a crash here is retried from the same place.
-            await RemoveSubscriptionAsync(ScopeOf(row), credential, row.CalWebhookId, row.SubscriberUrl, cancellationToken).ConfigureAwait(false);
-            row.CalWebhookId = null;
-            Apply(row, request, subscriberUrl, triggers);
-            if (!await RenewClaimAsync(row, cancellationToken).ConfigureAwait(false))
-            {
-                return null;
-            }
+            webhook = await SyncAsync(lease, plan, wanted, credential, created.Add, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CalComApiException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            SubscriptionsLog.RegistrationFailed(logger, connectionId, wanted.Scope, ex.StatusCode, ex.ErrorCode,
+                Http.LoggedUrl.RedactIn(ex.CalMessage), ex.RequestId);
+            return new RegistrationOutcome(RegistrationStatus.CalComFailed, lease.Row, ex);
         }
 
-        var settings = new WebhookSettings(subscriberUrl, request.Triggers, _secrets.SubscriptionSecretFor(row.ConnectionId));
-        CalWebhook? webhook = null;
-        if (row.CalWebhookId is { } knownId)
+        // With the lease lost, CompleteAsync writes nothing and says whether the row was removed or taken over.
+        var written = await lease.CompleteAsync(row =>
         {
-            webhook = await _api.UpdateAsync(request.Scope, credential, knownId, settings, cancellationToken).ConfigureAwait(false);
+            if (webhook is not null)
+            {
+                RegistrationPlanner.Apply(row, wanted, webhook.Id, leases.Time.GetUtcNow());
+            }
+        }, CancellationToken.None).ConfigureAwait(false);
+        if (written == LeaseWrite.Written && webhook is not null)
+        {
+            var status = plan.WasApplied ? RegistrationStatus.Updated : RegistrationStatus.Created;
+            SubscriptionsLog.Registered(logger, connectionId, webhook.Id, wanted.Scope, status);
+            return new RegistrationOutcome(status, lease.Row);
+        }
+        if (written == LeaseWrite.Removed)
+        {
+            // Removed while we held it: nothing of ours may outlive the connection, whatever the caller does now.
+            if (webhook is not null)
+            {
+                await CompensateAsync(connectionId, new SubscriptionTarget(wanted.Scope, webhook.Id, [wanted.SubscriberUrl]), credential,
+                    "the connection was deleted while it was being registered").ConfigureAwait(false);
+                created.Remove(webhook.Id);
+            }
+            return new RegistrationOutcome(RegistrationStatus.RemovedMeanwhile);
+        }
+        // Another request took over after our lease lapsed: decide again (a subscription we created is adopted by URL,
+        // or compensated once the connection ends up with another).
+        return null;
+    }
+
+    /// <summary>Subscriptions this request created that the connection did not end up with must not stay.</summary>
+    private async Task CompensateExtraAsync(string connectionId, RequestedSettings wanted, CalCredential credential,
+        List<string> created, string? kept)
+    {
+        foreach (var id in created.Where(id => id != kept))
+        {
+            await CompensateAsync(connectionId, new SubscriptionTarget(wanted.Scope, id, [wanted.SubscriberUrl]), credential,
+                "the registration lost its lease after creating a subscription the connection did not keep").ConfigureAwait(false);
+        }
+        created.Clear();
+    }
+
+    /// <summary>The plan's Cal.com calls: the subscription that now carries <paramref name="wanted"/>, or null when the lease was lost.</summary>
+    private async Task<CalWebhook?> SyncAsync(ConnectionLease lease, RegistrationPlan plan, RequestedSettings wanted,
+        CalCredential credential, Action<string> created, CancellationToken cancellationToken)
+    {
+        foreach (var target in plan.RemoveFirst)
+        {
+            await RemoveSubscriptionAsync(target, credential, cancellationToken).ConfigureAwait(false);
+        }
+        if (plan.RemoveFirstIsApplied
+            && await lease.SaveAsync(row => row.CalWebhookId = null, cancellationToken).ConfigureAwait(false) != LeaseWrite.Written)
+        {
+            return null;
+        }
+
+        var connectionId = lease.Row.ConnectionId;
+        var settings = new WebhookSettings(wanted.SubscriberUrl, SettingLists.Split(wanted.Triggers), secrets.SubscriptionSecretFor(connectionId));
+        CalWebhook? webhook = null;
+        if (plan.PatchId is { } knownId)
+        {
+            webhook = await api.UpdateAsync(wanted.Scope, credential, knownId, settings, cancellationToken).ConfigureAwait(false);
             if (webhook is null)
             {
-                SubscriptionsLog.StoredWebhookGone(_logger, row.ConnectionId, knownId);
+                SubscriptionsLog.StoredWebhookGone(logger, connectionId, knownId);
             }
         }
-        if (webhook is null)
+        webhook ??= await AdoptAsync(wanted.Scope, credential, plan.AdoptUrls, settings, connectionId, cancellationToken).ConfigureAwait(false);
+        if (webhook is not null || lease.IsLost)
         {
-            webhook = await AdoptAsync(request.Scope, credential, [subscriberUrl, previousUrl], settings, row.ConnectionId, cancellationToken)
+            return lease.IsLost ? null : webhook;
+        }
+        try
+        {
+            webhook = await api.CreateAsync(wanted.Scope, credential, settings, cancellationToken).ConfigureAwait(false);
+            created(webhook.Id);
+            metrics.SubscriptionCreated();
+            return webhook;
+        }
+        catch (CalComApiException ex) when (ex.StatusCode == 409)
+        {
+            // Cal.com already has a webhook with this subscriber URL for the owner: it is this connection's.
+            var adopted = await AdoptAsync(wanted.Scope, credential, [wanted.SubscriberUrl], settings, connectionId, cancellationToken)
                 .ConfigureAwait(false);
-        }
-        if (webhook is null)
-        {
-            if (!await RenewClaimAsync(row, cancellationToken).ConfigureAwait(false))
+            if (adopted is null)
             {
-                return null;
+                throw;
             }
-            try
-            {
-                webhook = await _api.CreateAsync(request.Scope, credential, settings, cancellationToken).ConfigureAwait(false);
-                created(webhook.Id);
-                _metrics.SubscriptionCreated();
-            }
-            catch (CalComApiException ex) when (ex.StatusCode == 409)
-            {
-                // Cal.com already has a webhook with this subscriber URL for the owner: it is this connection's.
-                webhook = await AdoptAsync(request.Scope, credential, [subscriberUrl], settings, row.ConnectionId, cancellationToken)
-                    .ConfigureAwait(false);
-                if (webhook is null)
-                {
-                    throw;
-                }
-            }
+            return adopted;
         }
-
-        row.CalWebhookId = webhook.Id;
-        row.SecretFingerprint = Fingerprint(settings.Secret);
-        row.State = States.Active;
-        row.ClaimId = null;
-        row.ClaimedUntil = null;
-        row.UpdatedAt = _time.GetUtcNow();
-        if (await _store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false))
-        {
-            return row;
-        }
-        var current = await _store.FindAsync(row.ConnectionId, cancellationToken).ConfigureAwait(false);
-        if (current is null)
-        {
-            throw new ConnectionRemovedException();
-        }
-        return null;
     }
 
     /// <summary>
     /// The scope's webhook with one of <paramref name="urls"/>, brought in line with <paramref name="settings"/>; any
     /// further ones with those URLs are duplicates and are deleted. Null when there is none.
     /// </summary>
-    private async Task<CalWebhook?> AdoptAsync(SubscriptionScope scope, CalCredential credential, IReadOnlyCollection<string> urls,
+    private async Task<CalWebhook?> AdoptAsync(SubscriptionScope scope, CalCredential credential, IReadOnlyList<string> urls,
         WebhookSettings settings, string connectionId, CancellationToken cancellationToken)
     {
-        var found = await _api.FindBySubscriberUrlAsync(scope, credential, [.. urls.Where(u => u.Length > 0).Distinct()], cancellationToken)
-            .ConfigureAwait(false);
+        var found = await api.FindBySubscriberUrlAsync(scope, credential, urls, cancellationToken).ConfigureAwait(false);
         foreach (var candidate in found)
         {
-            var updated = await _api.UpdateAsync(scope, credential, candidate.Id, settings, cancellationToken).ConfigureAwait(false);
+            var updated = await api.UpdateAsync(scope, credential, candidate.Id, settings, cancellationToken).ConfigureAwait(false);
             if (updated is null)
             {
                 continue;
             }
-            SubscriptionsLog.Adopted(_logger, connectionId, updated.Id);
+            SubscriptionsLog.Adopted(logger, connectionId, updated.Id);
             foreach (var duplicate in found.Where(f => f.Id != updated.Id))
             {
-                await _api.DeleteAsync(scope, credential, duplicate.Id, cancellationToken).ConfigureAwait(false);
-                SubscriptionsLog.DuplicateDeleted(_logger, connectionId, duplicate.Id);
-                _metrics.SubscriptionDeleted();
+                await api.DeleteAsync(scope, credential, duplicate.Id, cancellationToken).ConfigureAwait(false);
+                SubscriptionsLog.DuplicateDeleted(logger, connectionId, duplicate.Id);
+                metrics.SubscriptionDeleted();
             }
             return updated;
         }
         return null;
-    }
-
-    /// <summary>
-    /// DELETE: removes the Cal.com subscription, then the row. When Cal.com cannot confirm (or no credential was
-    /// given), the row is removed anyway after a cleanup message is queued — in that order, so nothing is forgotten.
-    /// </summary>
-    public async Task<RemovalOutcome> RemoveAsync(string connectionId, CalCredential? credential, CancellationToken cancellationToken)
-    {
-        var claimId = Guid.NewGuid().ToString("N");
-        var waitUntil = _time.GetUtcNow() + MaxClaimWait;
-        while (true)
-        {
-            var row = await _store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
-            if (row is null)
-            {
-                return new RemovalOutcome(RemovalStatus.NotFound);
-            }
-            if (IsClaimedByOther(row, claimId, _time.GetUtcNow()))
-            {
-                await WaitForClaimAsync(row, waitUntil, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            if (!await TakeClaimAsync(row, claimId, inserted: false, cancellationToken).ConfigureAwait(false))
-            {
-                continue;
-            }
-
-            try
-            {
-                var outcome = await RemoveClaimedAsync(row, credential, cancellationToken).ConfigureAwait(false);
-                if (outcome is not null)
-                {
-                    return outcome;
-                }
-            }
-            catch (Exception)
-            {
-                await ReleaseAfterFailureAsync(row).ConfigureAwait(false);
-                throw;
-            }
-        }
-    }
-
-    /// <summary>Under the claim: the Cal.com deletion (or a queued cleanup), then the row. Null when the row changed under us.</summary>
-    private async Task<RemovalOutcome?> RemoveClaimedAsync(ConnectionRecord row, CalCredential? credential, CancellationToken cancellationToken)
-    {
-        var connectionId = row.ConnectionId;
-        var scope = ScopeOf(row);
-        string? failure;
-        if (credential is null)
-        {
-            failure = "no Cal.com credential was given (X-Cal-Access-Token or CalCom__ApiKey)";
-        }
-        else
-        {
-            try
-            {
-                await RemoveSubscriptionAsync(scope, credential, row.CalWebhookId, row.SubscriberUrl, cancellationToken).ConfigureAwait(false);
-                failure = null;
-            }
-            catch (CalComApiException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                failure = ex.Message;
-            }
-        }
-
-        if (failure is not null)
-        {
-            var message = new CleanupMessage
-            {
-                ConnectionId = connectionId,
-                Scope = scope.Name,
-                OrgId = scope.OrgId,
-                TeamId = scope.TeamId,
-                EventTypeId = scope.EventTypeId,
-                WebhookId = row.CalWebhookId,
-                SubscriberUrl = row.SubscriberUrl,
-                Attempts = 1,
-                QueuedAt = _time.GetUtcNow(),
-                LastError = failure,
-            };
-            // Visible at once: CleanUpSubscription tries again straight away, then on its schedule.
-            await _cleanup.EnqueueAsync(message, null, cancellationToken).ConfigureAwait(false);
-        }
-        if (!await _store.TryDeleteAsync(row, cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-        if (failure is null)
-        {
-            SubscriptionsLog.Removed(_logger, connectionId, row.CalWebhookId, scope);
-            return new RemovalOutcome(RemovalStatus.Removed, row.CalWebhookId);
-        }
-        SubscriptionsLog.RemovedCleanupPending(_logger, connectionId, row.CalWebhookId, scope, failure);
-        return new RemovalOutcome(RemovalStatus.CleanupPending, row.CalWebhookId, failure);
-    }
-
-    /// <summary>
-    /// Deletes a subscription by id (404 counts as done) and any webhook of the scope still carrying the
-    /// connection's subscriber URL (a registration that never learned its id). A scope whose owner Cal.com no
-    /// longer knows (404 on the list) holds nothing.
-    /// </summary>
-    public async Task RemoveSubscriptionAsync(SubscriptionScope scope, CalCredential credential, string? webhookId, string subscriberUrl,
-        CancellationToken cancellationToken)
-    {
-        if (webhookId is not null)
-        {
-            if (await _api.DeleteAsync(scope, credential, webhookId, cancellationToken).ConfigureAwait(false))
-            {
-                _metrics.SubscriptionDeleted();
-            }
-            return;
-        }
-        IReadOnlyList<CalWebhook> found;
-        try
-        {
-            found = await _api.FindBySubscriberUrlAsync(scope, credential, [subscriberUrl], cancellationToken).ConfigureAwait(false);
-        }
-        catch (CalComApiException ex) when (ex.StatusCode == 404)
-        {
-            return;
-        }
-        foreach (var webhook in found)
-        {
-            if (await _api.DeleteAsync(scope, credential, webhook.Id, cancellationToken).ConfigureAwait(false))
-            {
-                _metrics.SubscriptionDeleted();
-            }
-        }
-    }
-
-    private async Task DeleteQuietlyAsync(SubscriptionScope scope, CalCredential credential, string webhookId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (await _api.DeleteAsync(scope, credential, webhookId, cancellationToken).ConfigureAwait(false))
-            {
-                _metrics.SubscriptionDeleted();
-            }
-        }
-        catch (CalComApiException ex)
-        {
-            SubscriptionsLog.OrphanLeft(_logger, webhookId, scope, ex.Message);
-        }
-    }
-
-    private async Task<bool> TakeClaimAsync(ConnectionRecord row, string claimId, bool inserted, CancellationToken cancellationToken)
-    {
-        row.ClaimId = claimId;
-        row.ClaimedUntil = _time.GetUtcNow() + ClaimLease;
-        row.State = States.Pending;
-        row.UpdatedAt = _time.GetUtcNow();
-        return inserted
-            ? await _store.TryInsertAsync(row, cancellationToken).ConfigureAwait(false)
-            : await _store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<bool> RenewClaimAsync(ConnectionRecord row, CancellationToken cancellationToken)
-    {
-        row.ClaimedUntil = _time.GetUtcNow() + ClaimLease;
-        row.UpdatedAt = _time.GetUtcNow();
-        return await _store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Gives the claim back after a failure, so a retry need not wait for it to lapse. The row stays pending (with the
-    /// webhook id when one was learned), so the retry re-syncs. Best effort: if storage fails too, the claim lapses.
-    /// </summary>
-    private async Task ReleaseAfterFailureAsync(ConnectionRecord row)
-    {
-        try
-        {
-            row.State = States.Pending;
-            row.ClaimId = null;
-            row.ClaimedUntil = null;
-            await _store.TryReplaceAsync(row, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (Storage.StorageAccount.IsUnavailable(ex) || ex is InvalidOperationException)
-        {
-            SubscriptionsLog.ReleaseFailed(_logger, ex, row.ConnectionId);
-        }
-    }
-
-    private async Task WaitForClaimAsync(ConnectionRecord row, DateTimeOffset waitUntil, CancellationToken cancellationToken)
-    {
-        if (_time.GetUtcNow() >= waitUntil)
-        {
-            throw new ConnectionBusyException(row.ClaimedUntil ?? _time.GetUtcNow());
-        }
-        await Task.Delay(ClaimPoll, _time, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static bool IsClaimedByOther(ConnectionRecord row, string claimId, DateTimeOffset now) =>
-        row.ClaimId is not null && row.ClaimId != claimId && row.ClaimedUntil > now;
-
-    private static void Apply(ConnectionRecord row, ConnectionRequest request, string subscriberUrl, string triggers)
-    {
-        row.Scope = request.Scope.Name;
-        row.OrgId = request.Scope.OrgId;
-        row.TeamId = request.Scope.TeamId;
-        row.EventTypeId = request.Scope.EventTypeId;
-        row.SubscriberUrl = subscriberUrl;
-        row.Triggers = triggers;
-        row.ForwardUrl = request.ForwardUrl;
     }
 
     /// <summary>
@@ -495,8 +228,4 @@ public sealed class ConnectionLifecycle
     public static string Fingerprint(string secret) =>
         Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(secret), "calwebhookfunctions/secret-fingerprint/v1"u8))[..8];
-
-    public static SubscriptionScope ScopeOf(ConnectionRecord row) => new(row.Scope, row.OrgId, row.TeamId, row.EventTypeId);
-
-    private static bool SameScope(ConnectionRecord row, SubscriptionScope scope) => ScopeOf(row) == scope;
 }

@@ -1,21 +1,88 @@
 using System.Text;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace CalWebhookFunctions.Subscriptions;
 
+/// <summary>The connection id a request names, or the 400 to answer instead.</summary>
+public sealed record ConnectionIdResult(string? Id, IResult? Error);
+
 /// <summary>
-/// The connection id of <c>/api/connections/{connectionId}</c>, decoded exactly once. ASP.NET Core routing leaves
-/// <c>%2F</c> encoded in route values while decoding every other escape, so an id containing <c>/</c> would arrive
-/// as <c>%2F</c>, and one containing a literal <c>%2F</c> could not be told apart from it. The id is therefore taken
-/// from the raw request target (the last path segment as the client sent it) and unescaped once; the route value
-/// is only a fallback for a server that does not expose the raw target.
+/// The connection id of a connection route. On the real Functions host the path is decoded by the host (every escape
+/// but <c>%2F</c>) and re-encoded by its proxy (every <c>%</c> escaped again), so the id <c>a/b</c> sent as
+/// <c>a%2Fb</c> and the literal id <c>a%2Fb</c> reach the worker identical (see functions-host.md). A path id that
+/// still holds a <c>%</c> after that decoding is therefore ambiguous and refused with <c>ambiguous_connection_id</c>;
+/// the query form <c>/api/connections?id=&lt;url-encoded id&gt;</c> arrives exactly as sent and carries any id.
 /// </summary>
 public static class ConnectionRoute
 {
+    public const string QueryForm = "/api/connections?id=<url-encoded id>";
+
+    /// <summary>The id of <c>/api/connections/{connectionId}</c>.</summary>
+    public static ConnectionIdResult FromPath(HttpRequest request, string routeValue)
+    {
+        var resolved = Resolve(request, routeValue);
+        if (resolved is not null && resolved.Contains('%', StringComparison.Ordinal))
+        {
+            return new ConnectionIdResult(null, ApiResults.Error(StatusCodes.Status400BadRequest, "ambiguous_connection_id",
+                "After the Functions host decodes the path, this id holds a '%': it could stand for a '/' or for itself, so it " +
+                $"cannot be used in the path. Name the connection in the query instead: {QueryForm}."));
+        }
+        return Validate(resolved, "its percent-escapes are not valid UTF-8");
+    }
+
+    /// <summary>The id of <c>/api/connections?id=…</c>: the query string reaches the worker exactly as the client sent it.</summary>
+    public static ConnectionIdResult FromQuery(HttpRequest request)
+    {
+        var values = QueryValues(request.QueryString.Value, "id");
+        if (values.Count == 0)
+        {
+            return new ConnectionIdResult(null, ApiResults.Error(StatusCodes.Status400BadRequest, "missing_connection_id",
+                $"Name the connection: {QueryForm} (or /api/connections/<id> for an id without '/' or '%')."));
+        }
+        return values.Count > 1
+            ? new ConnectionIdResult(null, InvalidId("the id parameter is given more than once"))
+            : Validate(values[0], "its percent-escapes are not valid UTF-8");
+    }
+
+    /// <summary>
+    /// The values of <paramref name="name"/> in a raw query string, each decoded exactly once (<c>+</c> is a space) as
+    /// strict UTF-8: null for a value whose escapes are not UTF-8, where a lenient decoder would substitute U+FFFD.
+    /// </summary>
+    public static IReadOnlyList<string?> QueryValues(string? query, string name)
+    {
+        var values = new List<string?>();
+        foreach (var pair in (query ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = Unescape((equals < 0 ? pair : pair[..equals]).Replace('+', ' '));
+            if (key == name)
+            {
+                values.Add(equals < 0 ? "" : Unescape(pair[(equals + 1)..].Replace('+', ' ')));
+            }
+        }
+        return values;
+    }
+
+    private static ConnectionIdResult Validate(string? id, string problemWhenNull)
+    {
+        var problem = problemWhenNull;
+        return id is not null && ConnectionId.IsValid(id, out problem)
+            ? new ConnectionIdResult(id, null)
+            : new ConnectionIdResult(null, InvalidId(problem));
+    }
+
+    public static IResult InvalidId(string problem) =>
+        ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_connection_id", $"The connection id is not acceptable: {problem}.");
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The connection id, or null when its escapes do not decode to valid UTF-8.</summary>
+    /// <summary>
+    /// The path id decoded exactly once from the raw request target (the route value only where the server exposes no
+    /// raw target), or null when its escapes do not decode to valid UTF-8.
+    /// </summary>
     public static string? Resolve(HttpRequest request, string routeValue)
     {
         var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;

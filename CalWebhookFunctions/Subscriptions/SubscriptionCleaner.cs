@@ -1,5 +1,6 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
@@ -28,11 +29,10 @@ public sealed class SubscriptionCleaner(
     ConnectionStore store,
     ConnectionLifecycle lifecycle,
     CleanupMessages queue,
+    ConnectionLeases leases,
     IOptions<CalComOptions> options,
     ILogger<SubscriptionCleaner> logger)
 {
-    private static readonly TimeSpan ReRegistrationPoll = TimeSpan.FromMilliseconds(150);
-
     public async Task<CleanupResult> ProcessAsync(byte[] content, CancellationToken cancellationToken)
     {
         var message = CleanupMessages.TryDeserialize(content);
@@ -44,14 +44,19 @@ public sealed class SubscriptionCleaner(
         }
 
         var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
-        if (row is not null && row.State != States.Active)
+        if (row is { IsRemoved: true })
         {
-            // A request holds the connection: the DELETE that queued this message may not have removed the row yet,
-            // or a new registration may be adopting this very subscription. Only a settled row can decide: look later.
+            row = null; // a tombstone: the connection is gone
+        }
+        if (row is not null && leases.HeldByOther(row))
+        {
+            // A request holds the connection: the DELETE that queued this message may not have finished yet, or a new
+            // registration may be adopting this very subscription. Only a settled row can decide: look later. A row
+            // left pending by a failed registration is settled (nobody holds it) and is judged now.
             return await RetryOrGiveUpAsync(message, "the connection is being changed by another request", transient: true, cancellationToken)
                 .ConfigureAwait(false);
         }
-        if (row is not null && (message.WebhookId is null || row.CalWebhookId == message.WebhookId))
+        if (row is not null && RegistrationPlanner.IsApplied(row) && (message.WebhookId is null || row.CalWebhookId == message.WebhookId))
         {
             // Registered again since: the new registration found the subscription by its URL and owns it.
             SubscriptionsLog.CleanupSkipped(logger, message.ConnectionId, message.WebhookId);
@@ -68,13 +73,19 @@ public sealed class SubscriptionCleaner(
         var credential = new CalCredential(apiKey) { Source = "CalCom__ApiKey" };
         try
         {
-            await lifecycle.RemoveSubscriptionAsync(message.SubscriptionScope, credential, message.WebhookId, message.SubscriberUrl,
-                cancellationToken).ConfigureAwait(false);
-            await ReRegisterIfAdoptedMeanwhileAsync(message, credential, cancellationToken).ConfigureAwait(false);
+            await lifecycle.RemoveSubscriptionAsync(new SubscriptionTarget(message.SubscriptionScope, message.WebhookId, [message.SubscriberUrl]),
+                credential, cancellationToken).ConfigureAwait(false);
         }
         catch (CalComApiException ex) when (!cancellationToken.IsCancellationRequested)
         {
             return await RetryOrGiveUpAsync(message, ex.Message, ex.IsTransient, cancellationToken).ConfigureAwait(false);
+        }
+        var reRegistered = await ReRegisterIfAdoptedMeanwhileAsync(message, credential, cancellationToken).ConfigureAwait(false);
+        if (reRegistered is not null)
+        {
+            // The subscription is gone; only the re-registration of the connection that came back failed. Retried on the
+            // schedule, and when it is used up the ACTION REQUIRED line says what is left.
+            return await RetryOrGiveUpAsync(message, reRegistered, transient: true, cancellationToken).ConfigureAwait(false);
         }
         SubscriptionsLog.CleanupDone(logger, message.ConnectionId, message.WebhookId, message.SubscriptionScope, message.Attempts + 1);
         return CleanupResult.Deleted;
@@ -83,28 +94,19 @@ public sealed class SubscriptionCleaner(
     /// <summary>
     /// A PUT for the same connection may have run while the subscription was being deleted, and adopted it (found by
     /// its subscriber URL) just before it went. Then the row points at nothing, and an identical PUT would not notice.
-    /// If the connection came back and does not own a different subscription, it is registered again here, with the
-    /// same settings and the configured credential; the ETag-guarded claim serializes this with any PUT still running.
+    /// If the connection came back and does not own a different subscription, it is registered again here, with its
+    /// applied settings and the configured credential; the lease serializes this with any PUT still running. Null when
+    /// done; otherwise why it could not be done (every failure is a value here, so none escapes and parks the message).
     /// </summary>
-    private async Task ReRegisterIfAdoptedMeanwhileAsync(CleanupMessage message, CalCredential credential, CancellationToken cancellationToken)
+    private async Task<string?> ReRegisterIfAdoptedMeanwhileAsync(CleanupMessage message, CalCredential credential, CancellationToken cancellationToken)
     {
-        var settleBy = DateTime.UtcNow + ConnectionLifecycle.MaxClaimWait;
-        while (true)
+        try
         {
             var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
-            if (row is null || (row.State == States.Active && row.CalWebhookId is not null && row.CalWebhookId != message.WebhookId))
+            if (row is null || row.IsRemoved || !RegistrationPlanner.IsApplied(row)
+                || (row.State == States.Active && row.CalWebhookId is not null && row.CalWebhookId != message.WebhookId))
             {
-                return;
-            }
-            if (row.State != States.Active && row.ClaimedUntil > DateTimeOffset.UtcNow)
-            {
-                // A registration is still running: let it finish, then judge what it stored.
-                if (DateTime.UtcNow > settleBy)
-                {
-                    throw new TimeoutException($"Connection {message.ConnectionId} stayed in registration; the cleanup is tried again.");
-                }
-                await Task.Delay(ReRegistrationPoll, cancellationToken).ConfigureAwait(false);
-                continue;
+                return null;
             }
             if (row.State == States.Active)
             {
@@ -113,13 +115,23 @@ public sealed class SubscriptionCleaner(
                 row.State = States.Pending;
                 if (!await store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false))
                 {
-                    continue;
+                    return "the connection changed while its cleanup ran";
                 }
             }
-            var request = new ConnectionRequest(ConnectionLifecycle.ScopeOf(row), SettingLists.Split(row.Triggers), row.ForwardUrl);
+            var request = new ConnectionRequest(RegistrationPlanner.ScopeOf(row), SettingLists.Split(row.Triggers), row.ForwardUrl);
             var outcome = await lifecycle.RegisterAsync(message.ConnectionId, request, credential, cancellationToken).ConfigureAwait(false);
-            SubscriptionsLog.CleanupReRegistered(logger, message.ConnectionId, message.WebhookId, outcome.Record.CalWebhookId);
-            return;
+            if (outcome.Status is RegistrationStatus.Created or RegistrationStatus.Updated or RegistrationStatus.Unchanged)
+            {
+                SubscriptionsLog.CleanupReRegistered(logger, message.ConnectionId, message.WebhookId, outcome.Record?.CalWebhookId);
+                return null;
+            }
+            return outcome.Status == RegistrationStatus.RemovedMeanwhile
+                ? null
+                : $"re-registering the connection failed: {outcome.CalComError?.Message ?? outcome.Status.ToString()}";
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"re-registering the connection failed: {ex.GetType().Name}: {ex.Message}";
         }
     }
 
@@ -135,7 +147,7 @@ public sealed class SubscriptionCleaner(
         }
         var retry = message with { Attempts = message.Attempts + 1, LastError = error };
         await queue.EnqueueAsync(retry, schedule[next], cancellationToken).ConfigureAwait(false);
-        SubscriptionsLog.CleanupRetrying(logger, message.ConnectionId, message.WebhookId, retry.Attempts, schedule[next], error);
+        SubscriptionsLog.CleanupRetrying(logger, message.ConnectionId, message.WebhookId, retry.Attempts, schedule[next], LoggedUrl.RedactIn(error));
         return CleanupResult.Retrying;
     }
 
@@ -148,7 +160,7 @@ public sealed class SubscriptionCleaner(
             ? $"GET <CalCom__ApiBaseUrl>/{scope.CollectionPath()}, then DELETE <CalCom__ApiBaseUrl>/{scope.CollectionPath()}/<id> for the webhook with that subscriber URL"
             : $"DELETE <CalCom__ApiBaseUrl>/{scope.ItemPath(message.WebhookId)}";
         SubscriptionsLog.CleanupNeedsPerson(logger, message.ConnectionId, scope, message.WebhookId ?? "(unknown)",
-            message.SubscriberUrl, action, error);
+            LoggedUrl.Redact(message.SubscriberUrl), action, LoggedUrl.RedactIn(error));
         return CleanupResult.DeadLettered;
     }
 }

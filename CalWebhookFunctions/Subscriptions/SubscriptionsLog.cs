@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace CalWebhookFunctions.Subscriptions;
 
-/// <summary>Lifecycle log lines: connection ids, Cal.com webhook ids, scopes and outcomes — never a credential or secret.</summary>
+/// <summary>
+/// Lifecycle log lines: connection ids, Cal.com webhook ids, scopes and outcomes — never a credential or secret. Every
+/// URL and every free-text error passes through <see cref="Http.LoggedUrl"/> first (callers do it; tests check).
+/// </summary>
 internal static partial class SubscriptionsLog
 {
     [LoggerMessage(EventId = 4000, Level = LogLevel.Information,
@@ -33,10 +36,6 @@ internal static partial class SubscriptionsLog
     [LoggerMessage(EventId = 4006, Level = LogLevel.Warning,
         Message = "Connection {ConnectionId}: could not release its claim after a failure; it lapses by itself")]
     public static partial void ReleaseFailed(ILogger logger, Exception exception, string connectionId);
-
-    [LoggerMessage(EventId = 4007, Level = LogLevel.Error,
-        Message = "Cal.com subscription {CalWebhookId} in scope {Scope} was created by a registration that lost its connection and could not be deleted: {Error}. Delete it by hand")]
-    public static partial void OrphanLeft(ILogger logger, string calWebhookId, SubscriptionScope scope, string error);
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information,
         Message = "Connection {ConnectionId} removed with its Cal.com subscription {CalWebhookId} in scope {Scope}")]
@@ -70,4 +69,19 @@ internal static partial class SubscriptionsLog
     [LoggerMessage(EventId = 4025, Level = LogLevel.Warning,
         Message = "Connection {ConnectionId} was registered again while its old subscription {WebhookId} was being cleaned up; registered it anew as {NewWebhookId}")]
     public static partial void CleanupReRegistered(ILogger logger, string connectionId, string? webhookId, string? newWebhookId);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId}: could not renew its lease; it lapses unless a later renewal succeeds")]
+    public static partial void RenewalFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId}: Cal.com subscription {CalWebhookId} in scope {Scope} must not stay ({Reason}); queued on cal-subscription-cleanup")]
+    public static partial void CompensationQueued(ILogger logger, string connectionId, string? calWebhookId, SubscriptionScope scope, string reason);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning,
+        Message = "Connection {ConnectionId}: subscription {CalWebhookId} could not be deleted at once ({Error}); CleanUpSubscription finishes it")]
+    public static partial void CompensationDeferred(ILogger logger, string connectionId, string? calWebhookId, string error);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Sweeping expired connection tombstones failed; the next DELETE tries again")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
 }

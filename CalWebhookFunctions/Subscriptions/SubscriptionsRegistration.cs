@@ -38,6 +38,7 @@ public static class SubscriptionsRegistration
             });
         services.AddSingleton<CalComApi>();
         services.AddSingleton<CleanupMessages>();
+        services.AddSingleton<ConnectionLeases>();
         services.AddSingleton<ConnectionLifecycle>();
         services.AddSingleton<SubscriptionCleaner>();
         return services;

@@ -60,28 +60,52 @@ public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassF
         Assert.Empty(life.Cal.Webhooks);
     }
 
+    /// <summary>
+    /// Through the host's proxy hop (FunctionsHost), the id <c>a/b</c> sent as <c>a%2Fb</c> and the literal id
+    /// <c>a%2Fb</c> sent as <c>a%252Fb</c> reach the worker identical: in the path neither may name a connection; in
+    /// the query they are two.
+    /// </summary>
     [Fact]
     public async Task An_id_with_a_slash_and_one_with_a_literal_percent_2F_are_two_connections()
     {
         await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
 
+        foreach (var path in new[] { "api/connections/a%2Fb", "api/connections/a%252Fb" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Put, new Uri(path, UriKind.Relative));
+            request.Headers.Add("X-Cal-Access-Token", Lifecycle.Token);
+            var ambiguous = await life.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
+            var error = await Lifecycle.JsonAsync(ambiguous);
+            Assert.Equal("ambiguous_connection_id", error.GetProperty("error").GetString());
+            Assert.Contains("/api/connections?id=", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Empty(life.Cal.Requests);
+        Assert.Null(await life.RowAsync("a/b"));
+        Assert.Null(await life.RowAsync("a%2Fb"));
+
         Assert.Equal(HttpStatusCode.Created, (await life.PutAsync("a/b")).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await life.PutAsync("a%2Fb")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await life.Client.GetAsync(new Uri("api/connections/a%2Fb", UriKind.Relative))).StatusCode);
 
         Assert.Equal(2, life.Cal.Webhooks.Count);
         Assert.Equal("a/b", (await life.RowAsync("a/b"))!.ConnectionId);
         Assert.Equal("a%2Fb", (await life.RowAsync("a%2Fb"))!.ConnectionId);
         Assert.NotEqual((await life.RowAsync("a/b"))!.CalWebhookId, (await life.RowAsync("a%2Fb"))!.CalWebhookId);
+        Assert.Equal("a%2Fb", (await Lifecycle.JsonAsync(await life.GetAsync("a%2Fb"))).GetProperty("connectionId").GetString());
     }
 
     [Theory]
-    [InlineData("%01")]
-    [InlineData("tab%09")]
-    [InlineData("%ED%A0%80")]
-    public async Task Unacceptable_ids_get_400(string escapedId)
+    [InlineData("api/connections/%01")]
+    [InlineData("api/connections/tab%09")]
+    [InlineData("api/connections?id=%ED%A0%80")]
+    [InlineData("api/connections?id=%C3")]
+    [InlineData("api/connections?id=")]
+    [InlineData("api/connections?id=a&id=b")]
+    public async Task Unacceptable_ids_get_400(string relative)
     {
         await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
-        var request = new HttpRequestMessage(HttpMethod.Put, new Uri("api/connections/" + escapedId, UriKind.Relative));
+        var request = new HttpRequestMessage(HttpMethod.Put, new Uri(relative, UriKind.Relative));
         request.Headers.Add("X-Cal-Access-Token", Lifecycle.Token);
 
         var response = await life.Client.SendAsync(request);
@@ -89,6 +113,24 @@ public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassF
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("invalid_connection_id", (await Lifecycle.JsonAsync(response)).GetProperty("error").GetString());
         Assert.Empty(life.Cal.Requests);
+    }
+
+    [Theory]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    [InlineData("GET")]
+    public async Task The_query_form_without_an_id_gets_400_naming_the_query_form(string method)
+    {
+        await using var life = await Lifecycle.StartAsync(storage.ConnectionString);
+        var request = new HttpRequestMessage(new HttpMethod(method), new Uri("api/connections", UriKind.Relative));
+        request.Headers.Add("X-Cal-Access-Token", Lifecycle.Token);
+
+        var response = await life.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await Lifecycle.JsonAsync(response);
+        Assert.Equal("missing_connection_id", error.GetProperty("error").GetString());
+        Assert.Contains("/api/connections?id=", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

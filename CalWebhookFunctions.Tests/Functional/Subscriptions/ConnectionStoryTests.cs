@@ -10,7 +10,8 @@ namespace CalWebhookFunctions.Tests.Functional.Subscriptions;
 /// The whole life of a connection, every piece real except Cal.com and the owner's app (both fakes on 127.0.0.1):
 /// PUT registers a subscription with the fake Cal.com; a delivery Cal.com would send for it (to its subscriber URL,
 /// signed with its secret) is received, queued and forwarded with the connection id; DELETE removes the
-/// subscription and the row; the next delivery is still accepted and forwarded, now without a connection id.
+/// subscription and leaves a tombstone; the next delivery is still accepted, and dead-lettered as connection_removed
+/// instead of reaching the shared endpoint.
 /// </summary>
 public class ConnectionStoryTests(AzuriteFixture storage) : IClassFixture<AzuriteFixture>
 {
@@ -56,18 +57,19 @@ public class ConnectionStoryTests(AzuriteFixture storage) : IClassFixture<Azurit
             Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         }
         Assert.Empty(lifecycle.Cal.Webhooks);
-        Assert.Null(await lifecycle.RowAsync(ConnectionId));
+        await lifecycle.AssertRemovedAsync(ConnectionId);
 
-        // A delivery that was already on its way when the connection went away.
+        // A delivery that was already on its way when the connection went away: the tombstone keeps it from the shared
+        // endpoint; it is dead-lettered as connection_removed (replayable if the connection comes back).
         var second = CalDeliveries.BookingCreated(padTo: first.Length + 10);
         Assert.Equal(HttpStatusCode.OK, await DeliverAsync(lifecycle, subscription, second));
         await queueHost.RunUntilDrainedAsync(StorageNames.WebhookQueue, TimeSpan.FromSeconds(30));
-        Assert.Equal(2, receiver.Deliveries.Count);
-        using (var envelope = JsonDocument.Parse(receiver.Deliveries[1].Body))
-        {
-            Assert.False(envelope.RootElement.TryGetProperty("connectionId", out _));
-            Assert.Equal(second, System.Text.Encoding.UTF8.GetBytes(envelope.RootElement.GetProperty("payload").GetRawText()));
-        }
+        Assert.Single(receiver.Deliveries);
+        var poison = lifecycle.App.Get<StorageAccount>().Queue(StorageNames.WebhookPoisonQueue);
+        var parked = Assert.Single((await poison.PeekMessagesAsync(32)).Value);
+        var deadLetter = PendingWebhooks.Deserialize(parked.Body.ToArray());
+        Assert.Equal(ConnectionId, deadLetter.ConnectionId);
+        Assert.Equal(CalWebhookFunctions.Forwarding.ForwardRoute.ConnectionRemoved, deadLetter.DeadLetter!.Reason);
     }
 
     /// <summary>Posts <paramref name="body"/> to the subscription's URL (its path and query, on the served functions).</summary>

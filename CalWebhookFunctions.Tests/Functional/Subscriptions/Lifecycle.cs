@@ -73,7 +73,16 @@ public sealed class Lifecycle : IAsyncDisposable
         return new Lifecycle(fake, cal is null, app, host, storage);
     }
 
-    public static string PathFor(string connectionId) => "api/connections/" + Uri.EscapeDataString(connectionId);
+    /// <summary>
+    /// The documented address of a connection: the path form for ids without <c>/</c> or <c>%</c>, else the query form
+    /// (the real host's proxy makes such path ids ambiguous).
+    /// </summary>
+    public static string PathFor(string connectionId) =>
+        connectionId.Contains('/', StringComparison.Ordinal) || connectionId.Contains('%', StringComparison.Ordinal)
+            ? QueryPathFor(connectionId)
+            : "api/connections/" + Uri.EscapeDataString(connectionId);
+
+    public static string QueryPathFor(string connectionId) => "api/connections?id=" + Uri.EscapeDataString(connectionId);
 
     public Task<HttpResponseMessage> PutAsync(string connectionId, string? json = null, string? token = Token)
     {
@@ -103,6 +112,17 @@ public sealed class Lifecycle : IAsyncDisposable
         Client.GetAsync(new Uri(PathFor(connectionId), UriKind.Relative));
 
     public Task<ConnectionRecord?> RowAsync(string connectionId) => App.Get<ConnectionStore>().FindAsync(connectionId);
+
+    /// <summary>DELETE left a tombstone (404 to the API, dead-lettered events) kept for the retention period (30 days by default).</summary>
+    public async Task AssertRemovedAsync(string connectionId, int retentionDays = 30)
+    {
+        var row = await RowAsync(connectionId);
+        Assert.NotNull(row);
+        Assert.True(row.IsRemoved, $"state {row.State}");
+        Assert.False(row.IsMatched);
+        Assert.Equal(row.RemovedAt + TimeSpan.FromDays(retentionDays), row.ExpiresAt);
+        Assert.Null(row.ClaimId);
+    }
 
     public string SubscriberUrlFor(string connectionId) => App.Get<ConnectionLifecycle>().SubscriberUrlFor(connectionId);
 

@@ -29,7 +29,7 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
         var delete = Assert.Single(life.Cal.RequestsTo("DELETE", "/v2/"));
         Assert.Equal(($"/v2/teams/2/event-types/6/webhooks/{id}", "Bearer " + Lifecycle.Token), (delete.Path, delete.Authorization));
         Assert.Empty(life.Cal.Webhooks);
-        Assert.Null(await life.RowAsync("leaver"));
+        await life.AssertRemovedAsync("leaver");
         Assert.Equal(HttpStatusCode.NotFound, (await life.GetAsync("leaver")).StatusCode);
         Assert.Empty(await life.DrainAsync(StorageNames.CleanupQueue));
     }
@@ -61,7 +61,7 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
         var response = await life.DeleteAsync("gone-already");
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Null(await life.RowAsync("gone-already"));
+        await life.AssertRemovedAsync("gone-already");
         Assert.Empty(await life.DrainAsync(StorageNames.CleanupQueue));
     }
 
@@ -80,7 +80,7 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
         Assert.Equal(("cleanup_pending", "unlucky", id), (body.GetProperty("status").GetString(), body.GetProperty("connectionId").GetString(),
             body.GetProperty("calWebhookId").GetString()));
         Assert.Contains("500", body.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Null(await life.RowAsync("unlucky"));
+        await life.AssertRemovedAsync("unlucky");
         var queued = Assert.Single(await life.DrainAsync(StorageNames.CleanupQueue));
         using (var message = JsonDocument.Parse(queued))
         {
@@ -111,7 +111,7 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
         var response = await life.DeleteAsync("no-key", token: null);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.Null(await life.RowAsync("no-key"));
+        await life.AssertRemovedAsync("no-key");
         var queued = Assert.Single(await life.DrainAsync(StorageNames.CleanupQueue));
         Assert.Contains(id, queued, StringComparison.Ordinal);
     }
@@ -200,17 +200,22 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
         var queued = Assert.Single(await life.DrainAsync(StorageNames.CleanupQueue));
         life.Cal.ClearInjections();
 
-        // The moment between queueing the cleanup and removing the row: the row is still there, claimed (pending).
+        // The moment between queueing the cleanup and removing the row: the row is still there, leased by the DELETE.
         row!.State = CalWebhookFunctions.Connections.ConnectionRecord.States.Pending;
-        Assert.True(await life.App.Get<CalWebhookFunctions.Connections.ConnectionStore>().TryInsertAsync(row));
+        row.ClaimId = "the-delete";
+        row.ClaimedUntil = DateTimeOffset.UtcNow + ConnectionLeases.Duration;
+        await life.App.Get<CalWebhookFunctions.Connections.ConnectionStore>().Table.UpsertEntityAsync(row, Azure.Data.Tables.TableUpdateMode.Replace);
         var cleaner = life.App.Get<SubscriptionCleaner>();
 
         Assert.Equal(CleanupResult.Retrying, await cleaner.ProcessAsync(System.Text.Encoding.UTF8.GetBytes(queued), CancellationToken.None));
         Assert.Equal(subscription.Id, Assert.Single(life.Cal.Webhooks).Id);
 
-        // Once the DELETE has removed the row, the cleanup finishes the job.
+        // Once the DELETE has left its tombstone, the cleanup finishes the job.
         var settled = await life.RowAsync("mid-delete");
-        Assert.True(await life.App.Get<CalWebhookFunctions.Connections.ConnectionStore>().TryDeleteAsync(settled!));
+        settled!.State = CalWebhookFunctions.Connections.ConnectionRecord.States.Removed;
+        settled.ClaimId = null;
+        settled.ClaimedUntil = null;
+        Assert.True(await life.App.Get<CalWebhookFunctions.Connections.ConnectionStore>().TryReplaceAsync(settled));
         Assert.Equal(CleanupResult.Deleted, await cleaner.ProcessAsync(System.Text.Encoding.UTF8.GetBytes(queued), CancellationToken.None));
         Assert.Empty(life.Cal.Webhooks);
     }
@@ -286,6 +291,6 @@ public sealed class RemovalTests(AzuriteFixture storage) : IClassFixture<Azurite
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Empty(cal.Webhooks);
-        Assert.Null(await restarted.RowAsync("half-made"));
+        await restarted.AssertRemovedAsync("half-made");
     }
 }

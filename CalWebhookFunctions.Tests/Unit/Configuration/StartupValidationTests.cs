@@ -61,6 +61,8 @@ public class StartupValidationTests
     [InlineData("Forwarding:TimeoutSeconds", "0", "Forwarding__TimeoutSeconds")]
     [InlineData("Forwarding:SigningSecret", "whsec_***not base64***", "Forwarding__SigningSecret")]
     [InlineData("Ingest:MaxBodyBytes", "0", "Ingest__MaxBodyBytes")]
+    [InlineData("Deliveries:RetentionDays", "0", "Deliveries__RetentionDays")]
+    [InlineData("Deliveries:RetentionDays", "-3", "Deliveries__RetentionDays")]
     [InlineData("CalCom:OrganizationId", "acme", "CalCom__OrganizationId")]
     [InlineData("CalCom:DefaultTriggers", "BOOKING_CREATED,booking cancelled", "CalCom__DefaultTriggers")]
     public async Task Invalid_setting_stops_the_app_naming_it(string key, string value, string settingName)

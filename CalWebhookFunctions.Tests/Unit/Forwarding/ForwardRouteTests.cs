@@ -8,8 +8,10 @@ public class ForwardRouteTests
 {
     private static readonly Uri Default = new("https://app.example.test/hooks/cal");
 
-    private static ConnectionRecord Row(string state, string? forwardUrl = null) =>
-        new() { ConnectionId = "conn-1", State = state, ForwardUrl = forwardUrl };
+    private static readonly DateTimeOffset Applied = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static ConnectionRecord Row(string state, string? forwardUrl = null, DateTimeOffset? appliedAt = null) =>
+        new() { ConnectionId = "conn-1", State = state, ForwardUrl = forwardUrl, AppliedAt = appliedAt ?? Applied };
 
     [Fact]
     public void No_row_is_unmatched_to_the_default_target()
@@ -25,6 +27,17 @@ public class ForwardRouteTests
         Assert.Equal(new ForwardRoute(Default, true, null), ForwardRoute.For(Row(state), Default));
         Assert.Equal(new ForwardRoute(new Uri("https://tenant.example.test/in"), true, null),
             ForwardRoute.For(Row(state, "https://tenant.example.test/in"), Default));
+    }
+
+    [Fact]
+    public void A_row_whose_first_registration_never_succeeded_is_unmatched_to_the_default_target()
+    {
+        var neverApplied = new ConnectionRecord
+        {
+            ConnectionId = "conn-1", State = ConnectionRecord.States.Pending, RequestedForwardUrl = "https://tenant.example.test/in",
+        };
+
+        Assert.Equal(new ForwardRoute(Default, false, null), ForwardRoute.For(neverApplied, Default));
     }
 
     [Theory]

@@ -20,6 +20,21 @@ public sealed class LifecycleFunctionsMetadataTests
         Assert.Equal($"CalWebhookFunctions.Subscriptions.{name}.Run", function.EntryPoint);
     }
 
+    [Theory]
+    [InlineData("PostConnectionCreation", "PUT")]
+    [InlineData("PreConnectionDeletion", "DELETE")]
+    [InlineData("GetConnection", "GET")]
+    public void Every_connection_route_has_a_query_form_on_connections(string name, string method)
+    {
+        var function = FunctionsMetadata.Get(name + "ByQuery");
+
+        Assert.Equal("httpTrigger", function.TriggerType);
+        Assert.Equal("connections", function.Route);
+        Assert.Equal([method], function.Methods);
+        Assert.Equal("Function", function.AuthLevel);
+        Assert.Equal($"CalWebhookFunctions.Subscriptions.{name}.RunByQuery", function.EntryPoint);
+    }
+
     [Fact]
     public void CleanUpSubscription_is_triggered_by_the_cleanup_queue_on_AzureWebJobsStorage()
     {

@@ -1,0 +1,201 @@
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace CalWebhookFunctions.Subscriptions;
+
+/// <summary>How a write under a lease ended.</summary>
+public enum LeaseWrite
+{
+    /// <summary>The row now holds what was written.</summary>
+    Written,
+    /// <summary>The row vanished or became a tombstone while the lease was held: the connection was removed.</summary>
+    Removed,
+    /// <summary>Another request wrote the row (the lease had lapsed); decide again from what it wrote.</summary>
+    Changed,
+}
+
+/// <summary>
+/// Takes leases on connection rows. A lease is the row's <see cref="ConnectionRecord.ClaimId"/> with an expiry,
+/// written with an ETag-conditional write, so at most one request at a time changes a connection's Cal.com
+/// subscription; a crashed holder's lease lapses after <see cref="Duration"/>.
+/// </summary>
+public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, ILogger<ConnectionLeases> logger)
+{
+    /// <summary>How long a lease holds without renewal; a held lease is renewed every third of it.</summary>
+    public static readonly TimeSpan Duration = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a request waits for another one's lease before answering 409.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(20);
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(150);
+
+    public TimeProvider Time => time;
+
+    /// <summary>Whether a request other than the caller holds a live lease on the row.</summary>
+    public bool HeldByOther(ConnectionRecord row) => row.ClaimId is not null && row.ClaimedUntil > time.GetUtcNow();
+
+    /// <summary>Waits a poll interval for another holder; false once <paramref name="waitUntil"/> has passed.</summary>
+    public async Task<bool> WaitAsync(DateTimeOffset waitUntil, CancellationToken cancellationToken)
+    {
+        if (time.GetUtcNow() >= waitUntil)
+        {
+            return false;
+        }
+        await Task.Delay(Poll, time, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the lease on <paramref name="read"/> (the row as just read; null or a tombstone: a fresh pending row is
+    /// written in its place), after <paramref name="prepare"/> changed it. Null when another request wrote first.
+    /// </summary>
+    public async Task<ConnectionLease?> TryTakeAsync(string connectionId, ConnectionRecord? read, Action<ConnectionRecord> prepare,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var row = read is null || read.IsRemoved
+            ? new ConnectionRecord { ConnectionId = connectionId, CreatedAt = now, PartitionKey = read?.PartitionKey ?? "", ETag = read?.ETag ?? default }
+            : read;
+        if (row.State == ConnectionRecord.States.Active)
+        {
+            row.AppliedAt ??= row.UpdatedAt; // a row written before AppliedAt existed
+        }
+        prepare(row);
+        row.ClaimId = Guid.NewGuid().ToString("N");
+        row.ClaimedUntil = now + Duration;
+        row.State = ConnectionRecord.States.Pending;
+        row.UpdatedAt = now;
+        var taken = read is null
+            ? await store.TryInsertAsync(row, cancellationToken).ConfigureAwait(false)
+            : await store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false);
+        return taken ? new ConnectionLease(store, time, logger, row) : null;
+    }
+}
+
+/// <summary>
+/// A held lease on one connection row: renewed in the background while held, released when disposed. Every write
+/// under it is ETag-conditional; a write that finds the row gone or tombstoned reports <see cref="LeaseWrite.Removed"/>.
+/// </summary>
+public sealed class ConnectionLease : IAsyncDisposable
+{
+    private readonly ConnectionStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly ITimer _renewal;
+    private bool _ended;
+
+    internal ConnectionLease(ConnectionStore store, TimeProvider time, ILogger logger, ConnectionRecord row)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+        Row = row;
+        var every = ConnectionLeases.Duration / 3;
+        _renewal = time.CreateTimer(_ => _ = RenewAsync(), null, every, every);
+    }
+
+    /// <summary>The row as last written under the lease.</summary>
+    public ConnectionRecord Row { get; private set; }
+
+    /// <summary>True once a write (or a renewal) found that another request or a DELETE changed the row.</summary>
+    public bool IsLost { get; private set; }
+
+    /// <summary>Writes <paramref name="change"/> and keeps holding the lease.</summary>
+    public Task<LeaseWrite> SaveAsync(Action<ConnectionRecord> change, CancellationToken cancellationToken) =>
+        WriteAsync(change, release: false, cancellationToken);
+
+    /// <summary>Writes <paramref name="change"/> and gives the lease up in the same write.</summary>
+    public Task<LeaseWrite> CompleteAsync(Action<ConnectionRecord> change, CancellationToken cancellationToken) =>
+        WriteAsync(change, release: true, cancellationToken);
+
+    private async Task<LeaseWrite> WriteAsync(Action<ConnectionRecord> change, bool release, CancellationToken cancellationToken)
+    {
+        await _writes.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_ended)
+            {
+                throw new InvalidOperationException("The lease was already given up.");
+            }
+            if (!IsLost)
+            {
+                // Changed on a copy: when the write fails, the row held (and released) stays what storage has.
+                var next = Row.Copy();
+                change(next);
+                var now = _time.GetUtcNow();
+                next.UpdatedAt = now;
+                next.ClaimedUntil = release ? null : now + ConnectionLeases.Duration;
+                next.ClaimId = release ? null : next.ClaimId;
+                if (await _store.TryReplaceAsync(next, cancellationToken).ConfigureAwait(false))
+                {
+                    Row = next;
+                    _ended = release;
+                    return LeaseWrite.Written;
+                }
+                IsLost = true;
+            }
+            var current = await _store.FindAsync(Row.ConnectionId, CancellationToken.None).ConfigureAwait(false);
+            return current is null || current.IsRemoved ? LeaseWrite.Removed : LeaseWrite.Changed;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    private async Task RenewAsync()
+    {
+        if (!await _writes.WaitAsync(0).ConfigureAwait(false))
+        {
+            return; // a write is under way and extends the lease itself
+        }
+        try
+        {
+            if (_ended || IsLost)
+            {
+                return;
+            }
+            Row.ClaimedUntil = _time.GetUtcNow() + ConnectionLeases.Duration;
+            IsLost = !await _store.TryReplaceAsync(Row, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
+        {
+            SubscriptionsLog.RenewalFailed(_logger, ex, Row.ConnectionId);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops renewing and, unless a completing write already gave it up, releases the lease so a retry need not wait
+    /// for it to lapse. The row keeps what was written under the lease. Best effort: if storage fails, it lapses.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _renewal.DisposeAsync().ConfigureAwait(false);
+        await _writes.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (!_ended && !IsLost)
+            {
+                Row.ClaimId = null;
+                Row.ClaimedUntil = null;
+                await _store.TryReplaceAsync(Row, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex) || ex is InvalidOperationException)
+        {
+            SubscriptionsLog.ReleaseFailed(_logger, ex, Row.ConnectionId);
+        }
+        finally
+        {
+            _ended = true;
+            _writes.Release();
+            _writes.Dispose();
+        }
+    }
+}

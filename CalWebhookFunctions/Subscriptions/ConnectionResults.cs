@@ -1,0 +1,83 @@
+using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace CalWebhookFunctions.Subscriptions;
+
+/// <summary>The answers the connection functions share.</summary>
+public static class ConnectionResults
+{
+    public const string AccessTokenHeader = "X-Cal-Access-Token";
+
+    public static ConnectionBody BodyOf(ConnectionRecord record) => new(
+        record.ConnectionId, record.Scope, record.OrgId, record.TeamId, record.EventTypeId, record.CalWebhookId, record.SubscriberUrl,
+        [.. SettingLists.Split(record.Triggers)], record.ForwardUrl, record.State, record.CreatedAt, record.UpdatedAt);
+
+    public static IResult Record(ConnectionRecord record, int statusCode) =>
+        TypedResults.Json(BodyOf(record), SubscriptionsJsonContext.Default.ConnectionBody, statusCode: statusCode);
+
+    /// <summary>
+    /// The credential for this request: <see cref="AccessTokenHeader"/>, else <c>CalCom__ApiKey</c>, else null. False
+    /// (with the answer to give) when the header is given more than once.
+    /// </summary>
+    public static bool TryGetCredential(HttpRequest request, CalComOptions options, out CalCredential? credential, out IResult error)
+    {
+        credential = null;
+        error = TypedResults.Ok();
+        var header = request.Headers[AccessTokenHeader];
+        if (header.Count > 1)
+        {
+            error = ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_credential", $"{AccessTokenHeader} must be given once.");
+            return false;
+        }
+        if (header.Count == 1 && !string.IsNullOrWhiteSpace(header[0]))
+        {
+            credential = new CalCredential(header[0]!) { Source = AccessTokenHeader };
+        }
+        else if (!string.IsNullOrWhiteSpace(options.ApiKey))
+        {
+            credential = new CalCredential(options.ApiKey) { Source = "CalCom__ApiKey" };
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Cal.com's refusal, named: 400, 401/403 (as 403: the credential, not this API's key, was refused) and 404 pass
+    /// through; other refusals and an unreachable or failing Cal.com (after retries) are 502.
+    /// </summary>
+    public static IResult CalComFailure(CalComApiException ex, string advice)
+    {
+        var (status, code) = ex.StatusCode switch
+        {
+            400 => (StatusCodes.Status400BadRequest, "calcom_bad_request"),
+            401 => (StatusCodes.Status403Forbidden, "calcom_unauthorized"),
+            403 => (StatusCodes.Status403Forbidden, "calcom_forbidden"),
+            404 => (StatusCodes.Status404NotFound, "calcom_not_found"),
+            { } other when !ex.IsTransient && other is >= 400 and < 500 => (StatusCodes.Status502BadGateway, "calcom_rejected"),
+            _ => (StatusCodes.Status502BadGateway, "calcom_unavailable"),
+        };
+        var requestId = ex.RequestId is null ? "" : $" (Cal.com request id {ex.RequestId})";
+        return ApiResults.Error(status, code, $"{ex.Message}{requestId}. {advice}");
+    }
+
+    public static IResult Busy(DateTimeOffset? claimedUntil) => new BusyResult(claimedUntil ?? DateTimeOffset.UtcNow);
+
+    public static IResult NotFound() =>
+        ApiResults.Error(StatusCodes.Status404NotFound, "connection_not_found", "No connection with this id is stored.");
+
+    public static IResult StorageUnavailable() =>
+        ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Table storage did not answer; retry later.");
+
+    /// <summary>409 with <c>Retry-After</c>: another request holds the connection.</summary>
+    private sealed class BusyResult(DateTimeOffset claimedUntil) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var seconds = Math.Clamp((int)Math.Ceiling((claimedUntil - DateTimeOffset.UtcNow).TotalSeconds), 1, 300);
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiResults.Error(StatusCodes.Status409Conflict, "registration_in_progress",
+                "Another request is changing this connection's Cal.com subscription; retry after the Retry-After seconds.").ExecuteAsync(httpContext);
+        }
+    }
+}
