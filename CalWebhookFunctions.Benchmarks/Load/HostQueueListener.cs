@@ -28,6 +28,7 @@ public sealed class HostQueueListener(QueueClient rawQueue, QueueClient rawPoiso
     private int _invocations;
     private int _failures;
     private int _poisoned;
+    private int _failedPolls;
     private Task _loop = Task.CompletedTask;
 
     public int Invocations => Volatile.Read(ref _invocations);
@@ -35,6 +36,9 @@ public sealed class HostQueueListener(QueueClient rawQueue, QueueClient rawPoiso
     public int Failures => Volatile.Read(ref _failures);
 
     public int Poisoned => Volatile.Read(ref _poisoned);
+
+    /// <summary>Receives that failed (storage errors or timeouts), after the SDK's own retries.</summary>
+    public int FailedPolls => Volatile.Read(ref _failedPolls);
 
     public void Start() => _loop = Task.Run(RunAsync);
 
@@ -63,9 +67,17 @@ public sealed class HostQueueListener(QueueClient rawQueue, QueueClient rawPoiso
             {
                 batch = (await rawQueue.ReceiveMessagesAsync(BatchSize, TimeSpan.FromMinutes(10), _stop.Token)).Value;
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception)
+            {
+                // The host logs a failed poll and polls again after its back-off; so does this listener.
+                Interlocked.Increment(ref _failedPolls);
+                await Sleep(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPollingInterval.Ticks));
+                continue;
             }
             if (batch.Length == 0)
             {

@@ -48,7 +48,7 @@ public static class LoadReport
             ("delivered once", $"{deliveredOnce:N0}"),
             ("duplicates (extra 200s)", $"{duplicates:N0}"),
             ("acknowledged but not delivered", $"{lost:N0}{(f.Drained ? "" : " (bound reached)")}"),
-            ("forward invocations (failed)", $"{f.Listener.Invocations:N0} ({f.Listener.Failures:N0}); poisoned {f.Listener.Poisoned}; receiver requests {f.Receiver.Requests:N0}"),
+            ("forward invocations (failed)", $"{f.Listener.Invocations:N0} ({f.Listener.Failures:N0}); poisoned {f.Listener.Poisoned}; failed polls {f.Listener.FailedPolls}; receiver requests {f.Receiver.Requests:N0}"),
             ("drain rate (first to last delivery)", $"{delivered / drainSeconds:F1} delivered/s, {f.Listener.Invocations / drainSeconds:F1} forwards/s over {drainSeconds:F1} s"),
             ("delivery rate to 99 % of events", at99 == 0 ? "n/a" : $"{0.99 * delivered / Seconds(firstOk, at99):F1} delivered/s over {Seconds(firstOk, at99):F1} s"),
             ("time to drain after the last send (99 % / all)", lastOk == 0 ? "n/a" : $"{Seconds(f.SendEnded, at99):F1} s / {Seconds(f.SendEnded, lastOk):F1} s"),
