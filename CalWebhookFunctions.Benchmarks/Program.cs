@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using CalWebhookFunctions.Benchmarks.Forwarding;
+using CalWebhookFunctions.Benchmarks.Load;
 using CalWebhookFunctions.Benchmarks.Memory;
 
 namespace CalWebhookFunctions.Benchmarks;
@@ -10,6 +11,8 @@ public static class Program
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- --filter '*' --job short   (a few minutes)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- memory                     (memory at scale)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- breakdown                  (one forward, step by step)
+    // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- load --count 2000          (volume run, bounded)
+    // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- azurite-calls              (Azurite's cost per call)
     public static async Task<int> Main(string[] args)
     {
         if (args is ["memory", ..])
@@ -19,6 +22,14 @@ public static class Program
         if (args is ["breakdown", ..])
         {
             return await ForwardBreakdown.RunAsync();
+        }
+        if (args is ["load", ..])
+        {
+            return await LoadRun.RunAsync(args);
+        }
+        if (args is ["azurite-calls", ..])
+        {
+            return await AzuriteCalls.RunAsync(args);
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;

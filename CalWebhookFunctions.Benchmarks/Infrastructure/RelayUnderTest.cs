@@ -81,37 +81,47 @@ public sealed class RelayUnderTest : IAsyncDisposable
             Interlocked.Add(ref counts.Bytes, total);
             context.Response.StatusCode = 200;
         }));
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["CalCom:WebhookSecret"] = WebhookSecret,
-            ["Webhook:PublicUrl"] = "https://relay.example.test/api/webhooks/cal",
-            ["Forwarding:Url"] = new Uri(receiver.BaseAddress, "hooks/cal").ToString(),
-            ["Forwarding:SigningSecret"] = SigningSecret,
-        }).Build();
+        var configuration = AppConfiguration(azurite.ConnectionString, new Uri(receiver.BaseAddress, "hooks/cal"));
         var services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
 
-        var connections = services.GetRequiredService<ConnectionStore>();
-        await connections.TryInsertAsync(new ConnectionRecord
+        await RegisterConnectionAsync(services.GetRequiredService<ConnectionStore>(), ConnectionId);
+        return new RelayUnderTest(azurite, receiver, services, counts);
+    }
+
+    /// <summary>The app's settings for a run: this storage, forwarding to <paramref name="forwardingUrl"/>, plus <paramref name="extra"/>.</summary>
+    public static IConfiguration AppConfiguration(string storageConnectionString, Uri forwardingUrl,
+        IEnumerable<KeyValuePair<string, string?>>? extra = null) =>
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ConnectionId = ConnectionId,
+            ["AzureWebJobsStorage"] = storageConnectionString,
+            ["CalCom:WebhookSecret"] = WebhookSecret,
+            ["Webhook:PublicUrl"] = "https://relay.example.test/api/webhooks/cal",
+            ["Forwarding:Url"] = forwardingUrl.ToString(),
+            ["Forwarding:SigningSecret"] = SigningSecret,
+        }.Concat(extra ?? [])).Build();
+
+    /// <summary>Registers an active connection (its subscriber URL on the relay), so its forwards match.</summary>
+    public static Task<bool> RegisterConnectionAsync(ConnectionStore connections, string connectionId) =>
+        connections.TryInsertAsync(new ConnectionRecord
+        {
+            ConnectionId = connectionId,
             State = "active",
-            SubscriberUrl = "https://relay.example.test/api/webhooks/cal?nangoConnectionId=" + Uri.EscapeDataString(ConnectionId),
+            SubscriberUrl = "https://relay.example.test/api/webhooks/cal?nangoConnectionId=" + Uri.EscapeDataString(connectionId),
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
         });
-        return new RelayUnderTest(azurite, receiver, services, counts);
-    }
 
     /// <summary>
     /// A copy of <paramref name="template"/> that no earlier call returned (its booking uid differs), so each forward
     /// has its own webhook-id and is really sent rather than deduplicated.
     /// </summary>
-    public byte[] UniqueBody(byte[] template)
+    public byte[] UniqueBody(byte[] template) => WithUid(template, Interlocked.Increment(ref _nextUid));
+
+    /// <summary>A copy of <paramref name="template"/> whose booking uid ends in <paramref name="uid"/> (0–999,999).</summary>
+    public static byte[] WithUid(byte[] template, int uid)
     {
         var body = (byte[])template.Clone();
         var at = body.AsSpan().IndexOf(UidMarker) + UidMarker.Length;
-        var uid = Interlocked.Increment(ref _nextUid);
         Encoding.ASCII.GetBytes(uid.ToString("D6", System.Globalization.CultureInfo.InvariantCulture), body.AsSpan(at, 6));
         return body;
     }
