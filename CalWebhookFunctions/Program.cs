@@ -1,13 +1,7 @@
 using CalWebhookFunctions;
-using CalWebhookFunctions.Storage;
-using CalWebhookFunctions.Telemetry;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
-builder.ConfigureFunctionsWebApplication();
-builder.UseMiddleware<EventScopeMiddleware>();
-builder.UseMiddleware<FinalDequeueMiddleware>();
-builder.Services.AddCalWebhookFunctions(builder.Configuration);
+builder.ConfigureCalWebhookFunctions();
 builder.Build().Run();

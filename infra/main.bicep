@@ -69,8 +69,8 @@ param forwardingUrl string
 @description('Webhook__PublicUrl: public URL of ReceiveCalWebhook; empty means https://<app host>/api/webhooks/cal.')
 param webhookPublicUrl string = ''
 
-@description('CalCom__ConnectionBoundSecrets: per-connection derived secrets.')
-param calComConnectionBoundSecrets bool = false
+@description('CalCom__ConnectionBoundSecrets: per-connection derived secrets (false only for subscriptions registered by hand with the shared secret).')
+param calComConnectionBoundSecrets bool = true
 
 @description('CalCom__ApiBaseUrl: the Cal.com API (EU: https://api.cal.eu; self-hosted instances differ).')
 param calComApiBaseUrl string = 'https://api.cal.com'

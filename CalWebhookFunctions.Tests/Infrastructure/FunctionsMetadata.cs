@@ -22,6 +22,9 @@ public sealed record FunctionDefinition(string Name, string EntryPoint, IReadOnl
     public string? QueueName => Trigger.TryGetProperty("queueName", out var q) ? q.GetString() : null;
 
     public string? Connection => Trigger.TryGetProperty("connection", out var c) ? c.GetString() : null;
+
+    /// <summary>The assembly the worker loads the function from, relative to the app's directory.</summary>
+    public string ScriptFile { get; init; } = "CalWebhookFunctions.dll";
 }
 
 public static class FunctionsMetadata
@@ -32,7 +35,10 @@ public static class FunctionsMetadata
         return [.. document.RootElement.EnumerateArray().Select(f => new FunctionDefinition(
             f.GetProperty("name").GetString()!,
             f.GetProperty("entryPoint").GetString()!,
-            [.. f.GetProperty("bindings").EnumerateArray().Select(b => b.Clone())]))];
+            [.. f.GetProperty("bindings").EnumerateArray().Select(b => b.Clone())])
+        {
+            ScriptFile = f.GetProperty("scriptFile").GetString()!,
+        })];
     }
 
     public static FunctionDefinition Get(string name) => Load().Single(f => f.Name == name);

@@ -1,154 +1,140 @@
-using System.Reflection;
-using System.Text;
-using System.Text.Json;
+using System.Collections.Concurrent;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using CalWebhookFunctions.Ingest;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CalWebhookFunctions.Tests.Infrastructure;
 
-/// <summary>The <c>extensions.queues</c> settings of host.json that the queue trigger obeys.</summary>
-public sealed record QueueSettings(int BatchSize, int NewBatchThreshold, int MaxDequeueCount, TimeSpan VisibilityTimeout,
-    TimeSpan MaxPollingInterval, string MessageEncoding)
+/// <summary>What a <see cref="QueueHost"/> run did.</summary>
+public sealed record QueueRunReport(int Invocations, int Failures, int Poisoned, bool Drained, TimeSpan Elapsed)
 {
-    /// <summary>The values in the repository's host.json (the Functions host's defaults where it says nothing).</summary>
-    public static QueueSettings FromHostJson()
-    {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(RepoPaths.File("host.json")));
-        var queues = document.RootElement.GetProperty("extensions").GetProperty("queues");
-        int Int(string name, int fallback) => queues.TryGetProperty(name, out var v) ? v.GetInt32() : fallback;
-        TimeSpan Time(string name, TimeSpan fallback) => queues.TryGetProperty(name, out var v) ? TimeSpan.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : fallback;
-        var batchSize = Int("batchSize", 16);
-        return new QueueSettings(
-            batchSize,
-            Int("newBatchThreshold", batchSize / 2),
-            Int("maxDequeueCount", 5),
-            Time("visibilityTimeout", TimeSpan.Zero),
-            Time("maxPollingInterval", TimeSpan.FromMinutes(1)),
-            queues.TryGetProperty("messageEncoding", out var e) ? e.GetString()! : "base64");
-    }
+    /// <summary>How often a running invocation's message had its 10-minute visibility renewed.</summary>
+    public int Renewals { get; init; }
 
-    /// <summary>The message text a queue-triggered function is handed, decoded as <see cref="MessageEncoding"/> says.</summary>
-    public bool TryDecode(string messageText, out string text)
-    {
-        text = messageText;
-        if (!string.Equals(MessageEncoding, "base64", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-        var buffer = new byte[messageText.Length];
-        if (!Convert.TryFromBase64String(messageText, buffer, out var written))
-        {
-            return false;
-        }
-        text = Encoding.UTF8.GetString(buffer, 0, written);
-        return true;
-    }
+    /// <summary>How each failed or cancelled invocation ended, as the worker reported it.</summary>
+    public IReadOnlyList<InvocationOutcome> FailedOutcomes { get; init; } = [];
 }
 
-/// <summary>What a <see cref="QueueHost"/> run did.</summary>
-public sealed record QueueRunReport(int Invocations, int Failures, int Poisoned, bool Drained, TimeSpan Elapsed);
-
 /// <summary>
-/// A stand-in for the Functions host's queue trigger, since Core Tools cannot run here. Reads the queue in Azurite with
-/// a raw client, as the host's listener does: takes batches of <c>batchSize</c> with a 10-minute lease, fetches the
-/// next batch when no more than <c>newBatchThreshold</c> are in flight, base64-decodes each message (per host.json;
-/// one that is not base64 goes straight to <c>{queue}-poison</c>, as in the host), and invokes the queue-triggered
-/// function found in functions.metadata with the message text, exactly as the host hands it to the worker.
-/// Success → the message is deleted. Exception → it is hidden for <c>visibilityTimeout</c> and handed over again; when
-/// its dequeue count reaches <c>maxDequeueCount</c> the original text is copied to <c>{queue}-poison</c> and deleted.
-/// A run stops by itself: when the queue is empty (invisible messages included) with nothing in flight, or at its
-/// time limit.
+/// A stand-in for the Functions host's queue trigger, since Core Tools cannot run here; it does what
+/// <c>functions-host.md</c> records of the real host. It reads the queue in Azurite with a raw client, as the host's
+/// listener does: takes batches of <c>batchSize</c> with a 10-minute visibility (<see cref="Lease"/>), fetches the
+/// next batch when no more than <c>newBatchThreshold</c> are in flight, and base64-decodes each message (per
+/// host.json). A message already handed over more than <c>maxDequeueCount</c> times, or not base64, is copied to
+/// <c>{queue}-poison</c> before anything runs. Every other message is invoked through the app's real worker
+/// (<see cref="WorkerChannel"/>: its binding, its middleware pipeline, the invocation's cancellation token), while
+/// its visibility is renewed to 10 minutes every 5 (on <see cref="Time"/>).
+/// Success → the message is deleted. Failure → it is hidden for host.json's <c>visibilityTimeout</c> and handed over
+/// again; when its dequeue count has reached <c>maxDequeueCount</c> the original text is copied to
+/// <c>{queue}-poison</c> with the storage SDK's default time-to-live (7 days), and deleted.
+/// A run stops by itself when the queue is empty (invisible messages included) with nothing in flight; it stops as the
+/// host does — cancelling every running invocation — at its time limit or when <c>stopping</c> is cancelled.
 /// </summary>
 public sealed class QueueHost
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
+    /// <summary>The visibility the host fetches messages with and renews while they run.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
 
-    private readonly IServiceProvider _appServices;
+    private readonly WorkerChannel _worker;
     private readonly QueueServiceClient _queues;
-    private readonly QueueSettings _settings;
 
     public QueueHost(IServiceProvider appServices, string storageConnectionString, QueueSettings? settings = null)
     {
-        _appServices = appServices;
+        _worker = WorkerChannel.For(appServices);
         // No message encoding: the host reads the raw text and decodes it itself.
         _queues = new QueueServiceClient(storageConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
-        _settings = settings ?? QueueSettings.FromHostJson();
+        Settings = settings ?? QueueSettings.FromHostJson();
     }
 
-    public QueueSettings Settings => _settings;
+    public QueueSettings Settings { get; }
 
     /// <summary>Polls how the host would, but no slower than this (tests cannot wait for the production interval).</summary>
     public TimeSpan PollingInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>The clock the lease renewal runs on (a test moves it to make a renewal due).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Called after each renewal of a running invocation's visibility, with the new pop receipt.</summary>
+    public Action<QueueMessage, UpdateReceipt>? Renewed { get; init; }
+
     /// <summary>Runs the trigger of <paramref name="queueName"/> until the queue is drained or <paramref name="timeLimit"/> passes.</summary>
-    public async Task<QueueRunReport> RunUntilDrainedAsync(string queueName, TimeSpan timeLimit)
+    public Task<QueueRunReport> RunUntilDrainedAsync(string queueName, TimeSpan timeLimit) =>
+        RunAsync(queueName, timeLimit, CancellationToken.None);
+
+    /// <summary>As <see cref="RunUntilDrainedAsync"/>, and stops (cancelling running invocations) when <paramref name="stopping"/> is cancelled.</summary>
+    public async Task<QueueRunReport> RunAsync(string queueName, TimeSpan timeLimit, CancellationToken stopping)
     {
         var function = FunctionsMetadata.Load().Single(f => f.TriggerType == "queueTrigger" && f.QueueName == queueName);
-        var method = FunctionsMetadata.ResolveEntryPoint(function.EntryPoint);
-        var triggerName = function.Trigger.GetProperty("name").GetString()!;
         var queue = _queues.GetQueueClient(queueName);
         var poison = _queues.GetQueueClient(queueName + "-poison");
-        await queue.CreateIfNotExistsAsync();
+        await queue.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
 
-        var started = DateTime.UtcNow;
+        var started = TimeProvider.System.GetTimestamp();
         var inFlight = new List<Task>();
-        var invocations = 0;
-        var failures = 0;
-        var poisoned = 0;
-        using var stop = new CancellationTokenSource(timeLimit);
-        var polling = TimeSpan.FromTicks(Math.Min(PollingInterval.Ticks, _settings.MaxPollingInterval.Ticks));
+        var counts = new Counts();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        stop.CancelAfter(timeLimit);
+        var polling = TimeSpan.FromTicks(Math.Min(PollingInterval.Ticks, Settings.MaxPollingInterval.Ticks));
 
         async Task HandleAsync(QueueMessage message)
         {
-            if (message.DequeueCount > _settings.MaxDequeueCount || !_settings.TryDecode(message.MessageText, out var text))
+            // Checked before invoking: a message already past the count is poisoned without running the function.
+            if (message.DequeueCount > Settings.MaxDequeueCount || !Settings.TryDecode(message.MessageText, out var text))
             {
-                await MoveToPoisonAsync(queue, poison, message);
-                Interlocked.Increment(ref poisoned);
+                await MoveToPoisonAsync(queue, poison, message, message.PopReceipt);
+                Interlocked.Increment(ref counts.Poisoned);
                 return;
             }
-            Interlocked.Increment(ref invocations);
-            try
+            Interlocked.Increment(ref counts.Invocations);
+            InvocationOutcome outcome;
+            string popReceipt;
+            await using (var renewal = new LeaseRenewal(queue, message, Time, Renewed))
             {
-                await InvokeAsync(method, triggerName, text, stop.Token);
+                outcome = await _worker.InvokeQueueTriggerAsync(function, message, text, stop.Token);
+                popReceipt = await renewal.StopAsync();
+                Interlocked.Add(ref counts.Renewals, renewal.Count);
             }
-            catch (Exception)
+            if (outcome.Succeeded)
             {
-                Interlocked.Increment(ref failures);
-                if (message.DequeueCount >= _settings.MaxDequeueCount)
-                {
-                    await MoveToPoisonAsync(queue, poison, message);
-                    Interlocked.Increment(ref poisoned);
-                }
-                else
-                {
-                    await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: _settings.VisibilityTimeout);
-                }
+                await queue.DeleteMessageAsync(message.MessageId, popReceipt, CancellationToken.None);
                 return;
             }
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+            Interlocked.Increment(ref counts.Failures);
+            counts.Outcomes.Enqueue(outcome);
+            if (message.DequeueCount >= Settings.MaxDequeueCount)
+            {
+                await MoveToPoisonAsync(queue, poison, message, popReceipt);
+                Interlocked.Increment(ref counts.Poisoned);
+            }
+            else
+            {
+                await queue.UpdateMessageAsync(message.MessageId, popReceipt, visibilityTimeout: Settings.VisibilityTimeout,
+                    cancellationToken: CancellationToken.None);
+            }
         }
 
         var drained = false;
         while (!stop.IsCancellationRequested)
         {
+            if (inFlight.Find(t => t.IsFaulted) is { } broken)
+            {
+                await broken; // the stand-in's own failure (storage, or a worker that did not answer): surface it now
+            }
             inFlight.RemoveAll(t => t.IsCompleted);
-            if (inFlight.Count > _settings.NewBatchThreshold)
+            if (inFlight.Count > Settings.NewBatchThreshold)
             {
                 await Task.WhenAny(inFlight);
                 continue;
             }
-            var batch = (await queue.ReceiveMessagesAsync(Math.Min(_settings.BatchSize, 32), Lease)).Value;
+            var batch = (await queue.ReceiveMessagesAsync(Math.Min(Settings.BatchSize, 32), Lease, CancellationToken.None)).Value;
             foreach (var message in batch)
             {
-                inFlight.Add(Task.Run(() => HandleAsync(message)));
+                inFlight.Add(Task.Run(() => HandleAsync(message), CancellationToken.None));
             }
             if (batch.Length > 0)
             {
                 continue;
             }
-            if (inFlight.Count == 0 && (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0)
+            if (inFlight.Count == 0 && (await queue.GetPropertiesAsync(CancellationToken.None)).Value.ApproximateMessagesCount == 0)
             {
                 drained = true;
                 break;
@@ -162,42 +148,31 @@ public sealed class QueueHost
                 break;
             }
         }
-        await Task.WhenAll(inFlight);
-        foreach (var task in inFlight)
+        await Task.WhenAll(inFlight); // surfaces the stand-in's own storage failures
+        return new QueueRunReport(counts.Invocations, counts.Failures, counts.Poisoned, drained, TimeProvider.System.GetElapsedTime(started))
         {
-            await task; // surface infrastructure failures
-        }
-        return new QueueRunReport(invocations, failures, poisoned, drained, DateTime.UtcNow - started);
+            Renewals = counts.Renewals,
+            FailedOutcomes = [.. counts.Outcomes],
+        };
     }
 
-    private static async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, QueueMessage message)
+    /// <summary>
+    /// As the host does: copies the original message text, unchanged, to the poison queue with the storage SDK's default
+    /// time-to-live (no time-to-live given: 7 days), then deletes the original.
+    /// </summary>
+    private static async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, QueueMessage message, string popReceipt)
     {
-        // The host copies the original message text, unchanged, and then deletes the original.
         await poison.CreateIfNotExistsAsync();
-        await poison.SendMessageAsync(message.MessageText, timeToLive: TimeSpan.FromSeconds(-1));
-        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        await poison.SendMessageAsync(message.MessageText);
+        await queue.DeleteMessageAsync(message.MessageId, popReceipt);
     }
 
-    private async Task InvokeAsync(MethodInfo method, string triggerName, string text, CancellationToken cancellationToken)
+    private sealed class Counts
     {
-        await using var scope = _appServices.CreateAsyncScope();
-        var instance = ActivatorUtilities.CreateInstance(scope.ServiceProvider, method.DeclaringType!);
-        var arguments = method.GetParameters().Select(p =>
-            p.ParameterType == typeof(CancellationToken) ? cancellationToken
-            : p.Name == triggerName && p.ParameterType == typeof(string) ? (object)text
-            : throw new InvalidOperationException($"The test queue host cannot bind parameter '{p.Name}' of type {p.ParameterType}.")).ToArray();
-        try
-        {
-            var returned = method.Invoke(instance, arguments);
-            if (returned is Task task)
-            {
-                await task;
-            }
-        }
-        catch (TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException);
-        }
+        public int Invocations;
+        public int Failures;
+        public int Poisoned;
+        public int Renewals;
+        public readonly ConcurrentQueue<InvocationOutcome> Outcomes = new();
     }
-
 }

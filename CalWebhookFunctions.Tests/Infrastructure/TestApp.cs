@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,8 +8,13 @@ using Microsoft.Extensions.Logging;
 namespace CalWebhookFunctions.Tests.Infrastructure;
 
 /// <summary>
-/// The app's services exactly as Program.cs registers them (<c>AddCalWebhookFunctions</c>), over test settings,
-/// started so that start-up validation runs. Every log line is captured for assertions.
+/// The app built exactly as Program.cs builds it: through the worker's own builder
+/// (<c>FunctionsApplication.CreateBuilder</c>) with <see cref="WorkerApplication.ConfigureCalWebhookFunctions"/>, so the
+/// worker's registrations, the middleware pipeline and the app's services are the real ones — over test settings, and
+/// started so that start-up validation and the app's hosted services run. Only the hosted services that connect to a
+/// Functions host (the worker's gRPC client) or serve HTTP (the ASP.NET Core integration's Kestrel) are left out: the
+/// tests play the host themselves (<see cref="WorkerChannel"/>, <see cref="QueueHost"/>, <see cref="FunctionsHost"/>).
+/// Every log line is captured for assertions.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -16,6 +22,7 @@ public sealed class TestApp : IAsyncDisposable
     public const string PreviousSecret = "test-previous-secret-19bc";
     public const string SigningSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     public const string PublicUrl = "https://relay.example.test/api/webhooks/cal";
+    public const string SharedSecretsKey = "CalCom:ConnectionBoundSecrets";
 
     private readonly IHost _host;
 
@@ -31,12 +38,17 @@ public sealed class TestApp : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
-    /// <summary>The settings every test starts from; a test overrides or removes (null) what it needs.</summary>
+    /// <summary>
+    /// The settings every test starts from; a test overrides or removes (null) what it needs. Most tests sign deliveries
+    /// that name a connection with the shared secret, so they opt out of connection-bound secrets explicitly; tests of
+    /// the app's default remove that key (null).
+    /// </summary>
     public static Dictionary<string, string?> DefaultSettings(string storageConnectionString) => new()
     {
         ["AzureWebJobsStorage"] = storageConnectionString,
         ["CalCom:WebhookSecret"] = WebhookSecret,
         ["CalCom:PreviousWebhookSecrets"] = PreviousSecret,
+        [SharedSecretsKey] = "false",
         ["Webhook:PublicUrl"] = PublicUrl,
         ["Forwarding:Url"] = "http://127.0.0.1:9/not-used",
         ["Forwarding:SigningSecret"] = SigningSecret,
@@ -56,12 +68,14 @@ public sealed class TestApp : IAsyncDisposable
     public static async Task<TestApp> StartWithSettingsAsync(IDictionary<string, string?> settings,
         Action<IServiceCollection>? configureServices = null)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = FunctionsApplication.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(HostProvidedSettings);
         builder.Configuration.AddInMemoryCollection(settings.Where(s => s.Value is not null));
         var logs = new LogCapture();
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Trace).AddProvider(logs);
-        builder.Services.AddCalWebhookFunctions(builder.Configuration);
+        builder.ConfigureCalWebhookFunctions();
         configureServices?.Invoke(builder.Services);
+        RemoveHostConnections(builder.Services);
         var host = builder.Build();
         try
         {
@@ -73,6 +87,26 @@ public sealed class TestApp : IAsyncDisposable
             throw;
         }
         return new TestApp(host, logs);
+    }
+
+    /// <summary>What the Functions host hands a worker it starts (its gRPC endpoint, never dialled here: the tests play the host).</summary>
+    private static readonly Dictionary<string, string?> HostProvidedSettings = new()
+    {
+        ["Functions:Worker:HostEndpoint"] = "http://127.0.0.1:9",
+        ["Functions:Worker:WorkerId"] = "test-worker",
+        ["Functions:Worker:RequestId"] = "test-request",
+        ["Functions:Worker:GrpcMaxMessageLength"] = "2147483647",
+    };
+
+    /// <summary>The hosted services that only make sense under a real Functions host: the worker's and ASP.NET Core's.</summary>
+    private static void RemoveHostConnections(IServiceCollection services)
+    {
+        static bool FromHosting(Type? type) => type?.Assembly.GetName().Name is { } name
+            && (name.StartsWith("Microsoft.Azure.Functions.Worker", StringComparison.Ordinal) || name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        foreach (var descriptor in services.Where(d => d.ServiceType == typeof(IHostedService) && FromHosting(d.ImplementationType)).ToList())
+        {
+            services.Remove(descriptor);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -11,8 +11,11 @@ public sealed class CalComOptions
     /// <summary>Comma-separated secrets still accepted while a rotation is under way.</summary>
     public string? PreviousWebhookSecrets { get; set; }
 
-    /// <summary>Give every subscription its own secret derived from the integration secret and the connection id.</summary>
-    public bool ConnectionBoundSecrets { get; set; }
+    /// <summary>
+    /// Give every subscription its own secret derived from the integration secret and the connection id (on by
+    /// default: with one shared secret any connected Cal.com account could sign events naming another connection).
+    /// </summary>
+    public bool ConnectionBoundSecrets { get; set; } = true;
 
     public string ApiBaseUrl { get; set; } = "https://api.cal.com";
 

@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 namespace CalWebhookFunctions.Ingest;
 
 /// <summary>
-/// The secrets a delivery may be signed with. Without connection-bound secrets: the integration secret and
-/// the previous ones still accepted during a rotation. With <c>CalCom__ConnectionBoundSecrets=true</c>, a
-/// delivery that names a connection must be signed with that connection's derived secret (derived from the
-/// current or a previous integration secret), and the shared secrets only verify deliveries that name none.
+/// The secrets a delivery may be signed with. By default (<c>CalCom__ConnectionBoundSecrets=true</c>) a delivery
+/// that names a connection must be signed with that connection's derived secret (derived from the current or a
+/// previous integration secret), and the shared secrets only verify deliveries that name none. With the opt-out
+/// (<c>false</c>, for subscriptions registered by hand with the shared secret): the integration secret and the
+/// previous ones still accepted during a rotation verify every delivery.
 /// </summary>
 public sealed class WebhookSecrets
 {

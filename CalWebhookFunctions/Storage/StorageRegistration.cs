@@ -10,6 +10,9 @@ public static class StorageRegistration
         // Built when first needed; a missing AzureWebJobsStorage fails the start-up check below, naming the setting.
         services.AddSingleton(_ => StorageAccount.FromConfiguration(configuration));
         services.AddSingleton<PendingWebhooks>();
+        // Creates the queues, tables and container at start, in the background (see StorageInitializer).
+        services.AddSingleton<StorageInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageInitializer>());
         services.AddOptions<StorageCheck>().Validate<StorageAccount>((_, account) => account is not null).ValidateOnStart();
         return services;
     }

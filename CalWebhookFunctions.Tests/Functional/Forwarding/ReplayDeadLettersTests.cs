@@ -82,41 +82,72 @@ public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<Azur
         await AssertReplayDeliversTheOneDeadLetterAsync(harness, client);
     }
 
-    [Fact]
-    public async Task A_message_whose_function_keeps_throwing_is_poisoned_by_the_host_and_replay_delivers_it()
+    private static async Task AssertReplayThroughTheHostDeliversTheOneDeadLetterAsync(ForwardingHarness harness)
     {
-        await using var harness = await ForwardingHarness.StartAsync(azurite);
-        // The same app with its table and queue endpoints unreachable (a closed port on 127.0.0.1): every invocation
-        // throws (a storage failure is retried by re-enqueueing a copy, and here even that fails).
-        var tablesDown = System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "(Table|Queue)Endpoint=http://[^/;]+/",
-            "$1Endpoint=http://127.0.0.1:9/");
-        var tableOptions = new Azure.Data.Tables.TableClientOptions();
-        tableOptions.Retry.MaxRetries = 0;
-        var queueOptions = new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 };
-        queueOptions.Retry.MaxRetries = 0;
+        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
+        using var client = functions.CreateClient();
+        await AssertReplayDeliversTheOneDeadLetterAsync(harness, client);
+    }
+
+    /// <summary>The dead letters with how long each lives: (text, expires − inserted).</summary>
+    private async Task<IReadOnlyList<(string Text, TimeSpan TimeToLive)>> DeadLettersWithTimeToLiveAsync()
+    {
+        var poison = new Azure.Storage.Queues.QueueClient(azurite.ConnectionString, StorageNames.WebhookPoisonQueue);
+        var peeked = (await poison.PeekMessagesAsync(32)).Value;
+        return [.. peeked.Select(m => (Encoding.UTF8.GetString(HostQueueMessages.Decode(m.MessageText)), m.ExpiresOn!.Value - m.InsertedOn!.Value))];
+    }
+
+    /// <summary>Runs ForwardCalWebhook for one event through an app whose storage is partly down, as the host would.</summary>
+    private async Task<(QueueRunReport Run, QueuedWebhook Message)> RunAgainstOutageAsync(ForwardingHarness harness, StorageAccount outage)
+    {
         await using var broken = await TestApp.StartAsync(azurite.ConnectionString,
             new Dictionary<string, string?> { ["Forwarding:Url"] = harness.Receiver.Url.ToString() },
-            services => services.AddSingleton(new StorageAccount(
-                new Azure.Storage.Queues.QueueServiceClient(tablesDown, queueOptions),
-                new Azure.Data.Tables.TableServiceClient(tablesDown, tableOptions),
-                new Azure.Storage.Blobs.BlobServiceClient(azurite.ConnectionString))));
+            services => services.AddSingleton(outage));
         var message = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null);
         await harness.App.Get<PendingWebhooks>().EnqueueAsync(message);
         var host = new QueueHost(broken.Services, azurite.ConnectionString,
             QueueSettings.FromHostJson() with { VisibilityTimeout = TimeSpan.Zero }); // host.json's minute, shortened
+        return (await host.RunUntilDrainedAsync(StorageNames.WebhookQueue, TimeSpan.FromSeconds(60)), message);
+    }
 
-        var run = await host.RunUntilDrainedAsync(StorageNames.WebhookQueue, TimeSpan.FromSeconds(60));
+    [Fact]
+    public async Task A_message_whose_function_and_park_keep_failing_is_poisoned_by_the_host_for_seven_days_and_replay_delivers_it()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        // All of the app's storage down: every invocation throws, and so does FinalDequeueMiddleware's own park.
+        var (run, message) = await RunAgainstOutageAsync(harness, StorageOutage.Everything(azurite.ConnectionString));
 
-        Assert.Equal(host.Settings.MaxDequeueCount, run.Invocations);
-        Assert.Equal(host.Settings.MaxDequeueCount, run.Failures);
+        var maxDequeueCount = QueueSettings.FromHostJson().MaxDequeueCount;
+        Assert.Equal(maxDequeueCount, run.Invocations);
+        Assert.Equal(maxDequeueCount, run.Failures);
         Assert.Equal(1, run.Poisoned);
         Assert.Empty(harness.Receiver.Requests);
-        var poisoned = Assert.Single(await harness.DeadLetterTextsAsync());
-        Assert.Equal(Encoding.UTF8.GetString(PendingWebhooks.Serialize(message)), poisoned); // the original, unchanged
+        var poisoned = Assert.Single(await DeadLettersWithTimeToLiveAsync());
+        Assert.Equal(Encoding.UTF8.GetString(PendingWebhooks.Serialize(message)), poisoned.Text); // the original, unchanged
+        Assert.Equal(TimeSpan.FromDays(7), poisoned.TimeToLive); // the storage SDK's default: the host's copy expires
 
-        await using var functions = await FunctionsHost.StartAsync(harness.App.Services);
-        using var client = functions.CreateClient();
-        await AssertReplayDeliversTheOneDeadLetterAsync(harness, client);
+        await AssertReplayThroughTheHostDeliversTheOneDeadLetterAsync(harness);
+    }
+
+    [Fact]
+    public async Task A_message_whose_function_keeps_throwing_is_parked_never_expiring_on_the_hosts_last_try_and_replay_delivers_it()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        // Tables and cal-webhooks down, the poison queue up: every invocation throws; on the host's last try
+        // FinalDequeueMiddleware (run by the worker's pipeline) parks the message itself and the invocation succeeds.
+        var (run, message) = await RunAgainstOutageAsync(harness,
+            StorageOutage.Account(azurite.ConnectionString, tablesDown: true, blobsDown: true, StorageNames.WebhookQueue));
+
+        var maxDequeueCount = QueueSettings.FromHostJson().MaxDequeueCount;
+        Assert.Equal(maxDequeueCount, run.Invocations);
+        Assert.Equal(maxDequeueCount - 1, run.Failures);
+        Assert.Equal(0, run.Poisoned);
+        Assert.Empty(harness.Receiver.Requests);
+        var parked = Assert.Single(await DeadLettersWithTimeToLiveAsync());
+        Assert.Equal(Encoding.UTF8.GetString(PendingWebhooks.Serialize(message)), parked.Text);
+        Assert.True(parked.TimeToLive > TimeSpan.FromDays(365 * 100), $"lives {parked.TimeToLive}"); // never expires
+
+        await AssertReplayThroughTheHostDeliversTheOneDeadLetterAsync(harness);
     }
 
     [Fact]

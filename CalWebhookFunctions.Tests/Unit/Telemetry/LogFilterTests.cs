@@ -10,6 +10,8 @@ public class LogFilterTests
     {
         await using var app = await TestApp.StartAsync("UseDevelopmentStorage=true");
         var factory = app.Get<ILoggerFactory>();
+        // The app as the worker's own builder makes it (FunctionsApplication.CreateBuilder), not a substitute host.
+        Assert.NotNull(app.Services.GetService(typeof(Microsoft.Azure.Functions.Worker.Middleware.FunctionExecutionDelegate)));
 
         Assert.False(factory.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
         Assert.True(factory.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Warning));
