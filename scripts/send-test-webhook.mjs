@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // Sends a correctly signed, Cal.com-shaped BOOKING_CREATED delivery to a running app.
-//   node scripts/send-test-webhook.mjs [--url URL] [--connection ID] [--secret SECRET]
-// Defaults: the local app (http://localhost:7071/api/webhooks/cal) and CalCom__WebhookSecret from
-// CalWebhookFunctions/local.settings.json.
+//   node scripts/send-test-webhook.mjs [--url URL] [--connection ID] [--secret SECRET] [--bound true|false]
+// Defaults: the local app (http://localhost:7071/api/webhooks/cal), CalCom__WebhookSecret and
+// CalCom__ConnectionBoundSecrets (true unless "false") from CalWebhookFunctions/local.settings.json.
+// With connection-bound secrets a delivery naming a connection is signed, as Cal.com would sign it, with that
+// connection's derived secret (DESIGN: HMAC-SHA256 of the label and the id, keyed with the integration secret).
 import { createHmac } from 'node:crypto';
-import { parseArgs, required } from './local-settings.mjs';
+import { localSettings, parseArgs, required } from './local-settings.mjs';
 
 const args = parseArgs();
-const secret = required(args, 'secret', 'CalCom__WebhookSecret', 'secret');
+const integrationSecret = required(args, 'secret', 'CalCom__WebhookSecret', 'secret');
+const bound = (args.bound ?? localSettings().CalCom__ConnectionBoundSecrets ?? 'true').toLowerCase() !== 'false';
+const secret = bound && args.connection
+  ? createHmac('sha256', integrationSecret).update('calwebhookfunctions/connection-secret/v1:' + args.connection, 'utf8').digest('hex')
+  : integrationSecret;
 
 const url = new URL(args.url ?? 'http://localhost:7071/api/webhooks/cal');
 if (args.connection) url.searchParams.set('nangoConnectionId', args.connection);

@@ -4,7 +4,10 @@ using CalWebhookFunctions.Tests.Infrastructure;
 
 namespace CalWebhookFunctions.Tests.Functional.Scripts;
 
-/// <summary>The README's "see it work" step: scripts/send-test-webhook.mjs against the running functions.</summary>
+/// <summary>
+/// The README's "see it work" step: scripts/send-test-webhook.mjs against the running functions, signing with the
+/// connection's derived secret when connection-bound secrets are on (the default) and with the shared one when off.
+/// </summary>
 public class SendTestWebhookScriptTests(AzuriteFixture storage) : IClassFixture<AzuriteFixture>
 {
     private static async Task<(int ExitCode, string Output)> RunScriptAsync(params string[] args)
@@ -21,15 +24,18 @@ public class SendTestWebhookScriptTests(AzuriteFixture storage) : IClassFixture<
         return (process.ExitCode, output);
     }
 
-    [Fact]
-    public async Task Script_delivery_is_signed_correctly_and_accepted_for_its_connection()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Script_delivery_is_signed_correctly_and_accepted_for_its_connection(bool connectionBoundSecrets)
     {
         await storage.ResetAsync();
-        await using var app = await TestApp.StartAsync(storage.ConnectionString);
+        await using var app = await TestApp.StartAsync(storage.ConnectionString,
+            new Dictionary<string, string?> { [TestApp.SharedSecretsKey] = connectionBoundSecrets ? "true" : "false" });
         await using var host = await FunctionsHost.StartAsync(app.Services);
 
         var (exitCode, output) = await RunScriptAsync("--url", new Uri(host.BaseAddress, "api/webhooks/cal").ToString(),
-            "--secret", TestApp.WebhookSecret, "--connection", "script/conn 1");
+            "--secret", TestApp.WebhookSecret, "--connection", "script/conn 1", "--bound", connectionBoundSecrets ? "true" : "false");
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("-> 200", output, StringComparison.Ordinal);
