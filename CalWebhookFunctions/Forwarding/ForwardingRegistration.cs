@@ -12,6 +12,7 @@ public static class ForwardingRegistration
         services.AddSingleton<OutboundSigner>();
         services.AddSingleton<DeliveryPolicy>();
         services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<Connections.ConnectionSnapshot>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton(StorageRetryPolicy.Default);

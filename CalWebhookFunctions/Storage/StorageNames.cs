@@ -11,5 +11,8 @@ public static class StorageNames
     public const string CleanupQueue = "cal-subscription-cleanup";
     public const string ConnectionsTable = "CalConnections";
     public const string DeliveriesTable = "CalDeliveries";
+
+    /// <summary>One row whose ETag changes on every write to <see cref="ConnectionsTable"/> (the snapshots' change check).</summary>
+    public const string ConnectionsVersionTable = "CalConnectionChanges";
     public const string PayloadContainer = "cal-webhook-payloads";
 }

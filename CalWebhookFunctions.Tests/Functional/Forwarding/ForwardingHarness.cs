@@ -81,6 +81,7 @@ internal sealed class ForwardingHarness : IAsyncDisposable
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
         }, TableUpdateMode.Replace);
+        await App.Get<ConnectionStore>().Changes.BumpAsync(); // as every write through ConnectionStore does
     }
 
     public Task<QueueRunReport> DrainAsync(TimeSpan? timeLimit = null) =>

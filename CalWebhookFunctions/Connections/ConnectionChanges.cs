@@ -1,0 +1,42 @@
+using Azure;
+using Azure.Data.Tables;
+using CalWebhookFunctions.Storage;
+
+namespace CalWebhookFunctions.Connections;
+
+/// <summary>
+/// The change marker of <c>CalConnections</c>: one row in <c>CalConnectionChanges</c> overwritten after every write to a
+/// connection row, so its ETag changes whenever the table did. A <see cref="ConnectionSnapshot"/> checks it with one point
+/// read instead of re-reading the table (a cheap check on Azure Storage too: no query, no scan).
+/// Order matters: the writer writes the row, then bumps; the reader reads the marker, then the table.
+/// </summary>
+public sealed class ConnectionChanges(StorageAccount storage)
+{
+    private const string Key = "version";
+
+    private readonly TableClient _table = storage.Table(StorageNames.ConnectionsVersionTable);
+
+    /// <summary>Marks the table changed: one unconditional write, no read.</summary>
+    public async Task BumpAsync(CancellationToken cancellationToken = default)
+    {
+        var row = new TableEntity(Key, Key) { ["Changed"] = Guid.NewGuid().ToString("N") };
+        await MissingResource.CreateAndRetryAsync(
+            () => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken),
+            () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>The marker's current ETag; default when nothing was ever bumped (or the table does not exist yet).</summary>
+    public async Task<ETag> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var row = await _table.GetEntityIfExistsAsync<TableEntity>(Key, Key, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return row.HasValue && row.Value is not null ? row.Value.ETag : default;
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            return default;
+        }
+    }
+}
