@@ -20,6 +20,8 @@ public static class ForwardingRegistration
         services.AddSingleton<ForwardSettlement>();
         services.AddSingleton<WebhookForwarder>();
         services.AddHostedService<DeliveryLedgerSweeper>();
+        services.AddSingleton<DeliveryMarks>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryMarks>());
         services.AddHttpClient(WebhookForwarder.HttpClientName)
             .ConfigureHttpClient(client =>
             {

@@ -123,8 +123,10 @@ internal sealed class ForwardingHarness : IAsyncDisposable
         return count;
     }
 
+    /// <summary>The ledger's rows, once the delivered marks still being written in the background have landed.</summary>
     public async Task<IReadOnlyList<DeliveryRecord>> DeliveryRecordsAsync()
     {
+        await App.Get<DeliveryMarks>().FlushAsync();
         var table = App.Get<DeliveryLedger>().Table;
         var rows = new List<DeliveryRecord>();
         try
