@@ -16,9 +16,15 @@ public sealed class ConnectionChanges(StorageAccount storage)
 
     private readonly TableClient _table = storage.Table(StorageNames.ConnectionsVersionTable);
 
-    /// <summary>Marks the table changed: one unconditional write, no read.</summary>
+    private long _local;
+
+    /// <summary>How many writes this instance has made (counted before their marker bump): its own snapshot sees them at once.</summary>
+    public long Local => Interlocked.Read(ref _local);
+
+    /// <summary>Marks the table changed, here at once and for every instance with one unconditional write, no read.</summary>
     public async Task BumpAsync(CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref _local);
         var row = new TableEntity(Key, Key) { ["Changed"] = Guid.NewGuid().ToString("N") };
         await MissingResource.CreateAndRetryAsync(
             () => _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken),

@@ -4,8 +4,9 @@ namespace CalWebhookFunctions.Connections;
 
 /// <summary>
 /// The whole <c>CalConnections</c> table (tombstones included) held in memory per instance, so the forward path reads no
-/// connection row per event. Freshness bound: a lookup that starts more than <see cref="CheckInterval"/> after a write
-/// through <see cref="ConnectionStore"/> completed sees that write — a removed connection stops matching within
+/// connection row per event. Freshness bound: a write made through this instance's <see cref="ConnectionStore"/> is seen
+/// by its next lookup; a lookup that starts more than <see cref="CheckInterval"/> after a write on another instance
+/// completed sees that write — a removed connection stops matching within
 /// <see cref="CheckInterval"/>. The check is one point read of the change marker (<see cref="ConnectionChanges"/>); only
 /// when it moved is the table read again. A change whose marker bump failed is seen after at most <see cref="MaxAge"/>
 /// (+ <see cref="CheckInterval"/>), when the table is read in full regardless.
@@ -16,9 +17,10 @@ public sealed class ConnectionSnapshot(ConnectionStore store, TimeProvider time)
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
 
     /// <param name="CheckedAt">When the check that produced this view started: it reflects every write completed before.</param>
-    private sealed record View(Dictionary<string, ConnectionRecord> Rows, ETag Version, DateTimeOffset CheckedAt, DateTimeOffset LoadedAt);
+    /// <param name="Local">This instance's write count (<see cref="ConnectionChanges.Local"/>) when that check started.</param>
+    private sealed record View(Dictionary<string, ConnectionRecord> Rows, ETag Version, DateTimeOffset CheckedAt, DateTimeOffset LoadedAt, long Local);
 
-    private sealed record Refresh(Task<View> Task, DateTimeOffset StartedAt);
+    private sealed record Refresh(Task<View> Task, DateTimeOffset StartedAt, long Local);
 
     private readonly Lock _gate = new();
     private View? _view;
@@ -34,7 +36,7 @@ public sealed class ConnectionSnapshot(ConnectionStore store, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var view = Volatile.Read(ref _view);
-        if (view is not null && now - view.CheckedAt <= CheckInterval)
+        if (IsFresh(view, now))
         {
             var found = Lookup(view, connectionId);
             if (found is not { IsRemoved: true })
@@ -47,7 +49,7 @@ public sealed class ConnectionSnapshot(ConnectionStore store, TimeProvider time)
 
     private async ValueTask<ConnectionRecord?> SlowFindAsync(string connectionId, View? view, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (view is null || now - view.CheckedAt > CheckInterval)
+        if (!IsFresh(view, now))
         {
             view = await RefreshAsync(now).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -56,6 +58,9 @@ public sealed class ConnectionSnapshot(ConnectionStore store, TimeProvider time)
             ? await store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false)
             : found;
     }
+
+    private bool IsFresh([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] View? view, DateTimeOffset now) =>
+        view is not null && now - view.CheckedAt <= CheckInterval && view.Local == store.Changes.Local;
 
     private static ConnectionRecord? Lookup(View view, string connectionId) =>
         view.Rows.GetValueOrDefault(ConnectionRecord.PartitionKeyFor(connectionId));
@@ -68,35 +73,36 @@ public sealed class ConnectionSnapshot(ConnectionStore store, TimeProvider time)
     {
         lock (_gate)
         {
-            if (_refresh is { } running && running.StartedAt <= now && now - running.StartedAt <= CheckInterval
+            var local = store.Changes.Local;
+            if (_refresh is { } running && running.StartedAt <= now && now - running.StartedAt <= CheckInterval && running.Local == local
                 && !running.Task.IsFaulted && !running.Task.IsCanceled)
             {
                 return running.Task;
             }
-            var refresh = new Refresh(CheckAsync(now, _view), now);
+            var refresh = new Refresh(CheckAsync(now, _view, local), now, local);
             _refresh = refresh;
             return refresh.Task;
         }
     }
 
-    private async Task<View> CheckAsync(DateTimeOffset startedAt, View? previous)
+    private async Task<View> CheckAsync(DateTimeOffset startedAt, View? previous, long local)
     {
         await Task.Yield(); // never run storage calls under the lock
         // The marker first, then the table: a write whose bump this read missed is found by the next check.
         var version = await store.Changes.ReadAsync(CancellationToken.None).ConfigureAwait(false);
         View next;
-        if (previous is not null && previous.Version == version && startedAt - previous.LoadedAt < MaxAge)
+        if (previous is not null && previous.Version == version && previous.Local == local && startedAt - previous.LoadedAt < MaxAge)
         {
             next = previous with { CheckedAt = startedAt };
         }
         else
         {
             var rows = await store.ReadAllAsync(CancellationToken.None).ConfigureAwait(false);
-            next = new View(rows.ToDictionary(r => r.PartitionKey, StringComparer.Ordinal), version, startedAt, startedAt);
+            next = new View(rows.ToDictionary(r => r.PartitionKey, StringComparer.Ordinal), version, startedAt, startedAt, local);
         }
         lock (_gate)
         {
-            if (_view is null || next.CheckedAt >= _view.CheckedAt)
+            if (_view is null || (next.CheckedAt >= _view.CheckedAt && next.Local >= _view.Local))
             {
                 Volatile.Write(ref _view, next);
             }

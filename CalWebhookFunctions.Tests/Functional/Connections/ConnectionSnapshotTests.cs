@@ -43,14 +43,16 @@ public class ConnectionSnapshotTests(AzuriteFixture azurite) : IClassFixture<Azu
         }
     }
 
+    /// <summary>The snapshot of one instance; <c>Store</c> is another instance's store (its writes reach this one only through storage).</summary>
     private async Task<(ConnectionStore Store, ConnectionSnapshot Snapshot, FakeTimeProvider Clock, RequestLog Log)> StartAsync()
     {
         await azurite.ResetAsync();
         var log = new RequestLog();
-        var store = new ConnectionStore(StorageFaults.Account(azurite.ConnectionString, tables: log));
+        var local = new ConnectionStore(StorageFaults.Account(azurite.ConnectionString, tables: log));
+        var other = new ConnectionStore(StorageAccount.FromConnectionString(azurite.ConnectionString));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        Assert.True(await store.TryInsertAsync(Connection("conn-1")));
-        return (store, new ConnectionSnapshot(store, clock), clock, log);
+        Assert.True(await other.TryInsertAsync(Connection("conn-1")));
+        return (other, new ConnectionSnapshot(local, clock), clock, log);
     }
 
     private static ConnectionRecord Connection(string id) => new()
@@ -97,6 +99,21 @@ public class ConnectionSnapshotTests(AzuriteFixture azurite) : IClassFixture<Azu
 
         Assert.True((await snapshot.FindAsync("conn-1"))!.IsMatched);
         Assert.Contains(StorageNames.ConnectionsTable + "(PartitionKey=", Assert.Single(log.Take()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_write_through_this_instances_store_is_seen_by_its_next_lookup()
+    {
+        await azurite.ResetAsync();
+        var store = new ConnectionStore(StorageAccount.FromConnectionString(azurite.ConnectionString));
+        var snapshot = new ConnectionSnapshot(store, new FakeTimeProvider(DateTimeOffset.UtcNow));
+        Assert.True(await store.TryInsertAsync(Connection("conn-1")));
+        Assert.True((await snapshot.FindAsync("conn-1"))!.IsMatched);
+
+        var row = (await store.FindAsync("conn-1"))!;
+        Assert.True(await store.TryDeleteAsync(row)); // the clock does not move
+
+        Assert.Null(await snapshot.FindAsync("conn-1"));
     }
 
     [Fact]
