@@ -43,12 +43,29 @@ public class ForwardPathBenchmarks
     [Params(1, 16)]
     public int Concurrency { get; set; }
 
+    /// <summary>
+    /// <c>loopback</c>: Azurite and the receiver as fast as loopback allows. <c>realistic</c>: every storage request
+    /// (the app's and the queue loop's) delayed by <see cref="RealisticStorageDelay"/> and the app answering each
+    /// forward after <see cref="RealisticAppDelay"/>, as on Azure with an app that does some work per event.
+    /// </summary>
+    [Params("loopback", "realistic")]
+    public string Latency { get; set; } = "loopback";
+
+    public static readonly TimeSpan RealisticStorageDelay = TimeSpan.FromMilliseconds(4);
+    public static readonly TimeSpan RealisticAppDelay = TimeSpan.FromMilliseconds(50);
+
+    private long _requestsBefore;
+    private long _requests;
+    private long _events;
+
     [GlobalSetup]
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
     private async Task SetupAsync()
     {
-        _relay = await RelayUnderTest.StartAsync();
+        _relay = Latency == "realistic"
+            ? await RelayUnderTest.StartAsync(RealisticStorageDelay, RealisticAppDelay)
+            : await RelayUnderTest.StartAsync();
         _template = RelayUnderTest.Template(BodyBytes);
         _appQueue = _relay.Queues.GetQueueClient(StorageNames.WebhookQueue);
         _floorQueue = _relay.Queues.GetQueueClient("floor-forward");
@@ -71,7 +88,13 @@ public class ForwardPathBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _relay?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Cleanup()
+    {
+        // Storage requests per event of the measured invocations (the queue loop's receive and delete included).
+        Console.WriteLine(FormattableString.Invariant(
+            $"// storage requests per event: {(_events == 0 ? 0 : (double)_requests / _events):F2} ({_requests} / {_events}; concurrency {Concurrency}, {Latency})"));
+        _relay?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 
     [IterationSetup(Targets = [nameof(Floor), nameof(FloorPlusTableCalls)])]
     public void FillFloorQueue() => FillAsync(_floorQueue!, Events).GetAwaiter().GetResult();
@@ -82,6 +105,8 @@ public class ForwardPathBenchmarks
     [IterationCleanup]
     public void CheckEveryEventWasPosted()
     {
+        _requests += _relay!.Meter.Requests - _requestsBefore;
+        _events += Events;
         _expectedReceived += Events;
         if (_relay!.Received != _expectedReceived)
         {
@@ -114,7 +139,10 @@ public class ForwardPathBenchmarks
         response.EnsureSuccessStatusCode();
     }
 
-    private Task FillAsync(QueueClient queue, int count) =>
-        QueueTriggerLoop.FillAsync(queue, [.. Enumerable.Range(0, count)
+    private async Task FillAsync(QueueClient queue, int count)
+    {
+        await QueueTriggerLoop.FillAsync(queue, [.. Enumerable.Range(0, count)
             .Select(_ => PendingWebhooks.Serialize(RelayUnderTest.Event(_relay!.UniqueBody(_template))))]);
+        _requestsBefore = _relay!.Meter.Requests;
+    }
 }

@@ -32,14 +32,18 @@ public sealed class RelayUnderTest : IAsyncDisposable
     private readonly ReceiverCounts _counts;
     private int _nextUid;
 
-    private RelayUnderTest(Azurite azurite, LoopbackServer receiver, ServiceProvider services, ReceiverCounts counts)
+    private RelayUnderTest(Azurite azurite, LoopbackServer receiver, ServiceProvider services, ReceiverCounts counts, StorageMeter meter)
     {
         _azurite = azurite;
         _receiver = receiver;
         _services = services;
         _counts = counts;
-        Queues = new QueueServiceClient(azurite.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        Meter = meter;
+        Queues = new QueueServiceClient(azurite.ConnectionString, meter.With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None }));
     }
+
+    /// <summary>Counts (and, with latency, delays) every storage request: the app's and the queue loop's.</summary>
+    public StorageMeter Meter { get; }
 
     public string StorageConnectionString => _azurite.ConnectionString;
 
@@ -63,9 +67,12 @@ public sealed class RelayUnderTest : IAsyncDisposable
         public long Bytes;
     }
 
-    public static async Task<RelayUnderTest> StartAsync()
+    /// <param name="storageDelay">Added to each storage request (0 = loopback).</param>
+    /// <param name="appDelay">How long the receiving app takes to answer each forward (0 = at once).</param>
+    public static async Task<RelayUnderTest> StartAsync(TimeSpan storageDelay = default, TimeSpan appDelay = default)
     {
         var azurite = await Azurite.StartAsync();
+        var meter = new StorageMeter(storageDelay);
         var counts = new ReceiverCounts();
         var receiver = await LoopbackServer.StartAsync(app => app.MapPost("/{**path}", async (HttpContext context) =>
         {
@@ -77,15 +84,21 @@ public sealed class RelayUnderTest : IAsyncDisposable
                 total += read;
             }
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            if (appDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(appDelay, context.RequestAborted);
+            }
             Interlocked.Increment(ref counts.Requests);
             Interlocked.Add(ref counts.Bytes, total);
             context.Response.StatusCode = 200;
         }));
         var configuration = AppConfiguration(azurite.ConnectionString, new Uri(receiver.BaseAddress, "hooks/cal"));
-        var services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
+        var services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration)
+            .AddSingleton(meter.Account(azurite.ConnectionString))
+            .BuildServiceProvider();
 
         await RegisterConnectionAsync(services.GetRequiredService<ConnectionStore>(), ConnectionId);
-        return new RelayUnderTest(azurite, receiver, services, counts);
+        return new RelayUnderTest(azurite, receiver, services, counts, meter);
     }
 
     /// <summary>The app's settings for a run: this storage, forwarding to <paramref name="forwardingUrl"/>, plus <paramref name="extra"/>.</summary>

@@ -15,6 +15,48 @@ public sealed class ConnectionStore(StorageAccount storage)
 
     public TableClient Table => _table;
 
+    // --- Change marker (issue 10): every successful write below bumps it, so ConnectionSnapshot sees the change. ---
+    private readonly ConnectionChanges _changes = new(storage);
+
+    public ConnectionChanges Changes => _changes;
+
+    /// <summary>
+    /// Bumps the change marker after a write that happened. A failed bump is not the write's failure: snapshots also
+    /// reload in full every <see cref="ConnectionSnapshot.MaxAge"/>, which bounds how long such a change goes unseen.
+    /// </summary>
+    private async Task<bool> ChangedAsync()
+    {
+        try
+        {
+            await _changes.BumpAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RequestFailedException)
+        {
+            // Bounded by ConnectionSnapshot.MaxAge.
+        }
+        return true;
+    }
+
+    /// <summary>Every row of the table (it is small: one per connection, tombstones included).</summary>
+    public async Task<IReadOnlyList<ConnectionRecord>> ReadAllAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = new List<ConnectionRecord>();
+        try
+        {
+            await foreach (var row in _table.QueryAsync<ConnectionRecord>(r => r.RowKey == ConnectionRecord.RowKeyValue, maxPerPage: 1000,
+                               cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(row);
+            }
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            // No connection yet.
+        }
+        return rows;
+    }
+    // --- end change marker ---
+
     /// <summary>The stored connection, or null when the table holds none by that id (or has not been created yet).</summary>
     public async Task<ConnectionRecord?> FindAsync(string connectionId, CancellationToken cancellationToken = default)
     {
@@ -45,7 +87,7 @@ public sealed class ConnectionStore(StorageAccount storage)
                 () => _table.AddEntityAsync(record, cancellationToken),
                 () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
             record.ETag = response.Headers.ETag ?? default;
-            return true;
+            return await ChangedAsync().ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -64,7 +106,7 @@ public sealed class ConnectionStore(StorageAccount storage)
             var response = await _table.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken)
                 .ConfigureAwait(false);
             record.ETag = response.Headers.ETag ?? default;
-            return true;
+            return await ChangedAsync().ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {
@@ -78,7 +120,7 @@ public sealed class ConnectionStore(StorageAccount storage)
         try
         {
             await _table.DeleteEntityAsync(record.PartitionKey, record.RowKey, record.ETag, cancellationToken).ConfigureAwait(false);
-            return true;
+            return await ChangedAsync().ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 412)
         {

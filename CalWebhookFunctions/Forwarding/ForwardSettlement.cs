@@ -10,19 +10,29 @@ namespace CalWebhookFunctions.Forwarding;
 /// retry, or a deferral behind another attempt's claim), or a dead letter. Each end either completes (and the host may
 /// delete the message) or throws (and the host hands the same message over again): nothing in between.
 /// </summary>
-public sealed class ForwardSettlement(DeliveryLedger ledger, DeadLetters deadLetters, PendingWebhooks pending, StorageRetryPolicy storageRetries,
+public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks, DeadLetters deadLetters, PendingWebhooks pending, StorageRetryPolicy storageRetries,
     WebhookMetrics metrics, TimeProvider time, ILogger<WebhookForwarder> logger)
 {
     /// <summary>How soon a copy deferred by another attempt's live claim looks again.</summary>
     private static readonly TimeSpan DeferralRecheck = TimeSpan.FromSeconds(5);
 
-    /// <summary>Records a 2xx. From the moment the app answered, the claim is kept even if this fails.</summary>
+    /// <summary>
+    /// Records a 2xx. From the moment the app answered, the claim is kept even if this fails. An inline event's mark is
+    /// written in the background (<see cref="DeliveryMarks"/>); a blob event's before its blob is removed.
+    /// </summary>
     public async Task<Recorded> DeliveredAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt, bool matched)
     {
-        await ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
-            message.BodyBlob is not null, CancellationToken.None).ConfigureAwait(false);
+        if (message.BodyBlob is null)
+        {
+            marks.Record(sent, message, webhookId, attempt);
+        }
+        else
+        {
+            await ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
+                bodyInBlob: true, CancellationToken.None).ConfigureAwait(false);
+        }
         metrics.Forwarded();
-        ForwardingLog.Delivered(logger, message.EventId, webhookId, message.ConnectionId, matched, sent.Result.Status.Value, attempt, sent.ElapsedMs);
+        ForwardingLog.Delivered(logger, message.EventId, webhookId, message.ConnectionId, matched, sent.Result.Status!.Value, attempt, sent.ElapsedMs);
         await RemoveBodyAsync(message).ConfigureAwait(false);
         return new Recorded(sent.Claim, ForwardOutcome.Delivered);
     }

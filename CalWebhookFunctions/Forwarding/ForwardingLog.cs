@@ -62,4 +62,8 @@ internal static partial class ForwardingLog
     [LoggerMessage(EventId = 3013, Level = LogLevel.Error,
         Message = "Storage failed while forwarding event {EventId} after {StorageRetries} storage retries; the host retries it and then parks it")]
     public static partial void StorageRetriesSpent(ILogger logger, Exception exception, string eventId, int storageRetries);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Error,
+        Message = "Event {EventId} ({WebhookId}) was delivered but its delivered mark could not be written; its claim lapses at {LeaseUntil}, after which an identical redelivery would be sent again")]
+    public static partial void MarkNotWritten(ILogger logger, Exception exception, string eventId, string webhookId, DateTimeOffset? leaseUntil);
 }

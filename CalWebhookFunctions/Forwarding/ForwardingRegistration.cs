@@ -12,6 +12,7 @@ public static class ForwardingRegistration
         services.AddSingleton<OutboundSigner>();
         services.AddSingleton<DeliveryPolicy>();
         services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<Connections.ConnectionSnapshot>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton(StorageRetryPolicy.Default);
@@ -19,6 +20,8 @@ public static class ForwardingRegistration
         services.AddSingleton<ForwardSettlement>();
         services.AddSingleton<WebhookForwarder>();
         services.AddHostedService<DeliveryLedgerSweeper>();
+        services.AddSingleton<DeliveryMarks>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryMarks>());
         services.AddHttpClient(WebhookForwarder.HttpClientName)
             .ConfigureHttpClient(client =>
             {

@@ -30,7 +30,7 @@ public enum ForwardOutcome
 /// An attempt moves through explicit states, <see cref="Claimed"/> → <see cref="Sent"/> → <see cref="Recorded"/>.
 /// </summary>
 public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sender, DeliveryPolicy policy, DeliveryLedger ledger,
-    ForwardSettlement settle, PendingWebhooks pending, ConnectionStore connections, IOptions<ForwardingOptions> options, TimeProvider time)
+    ForwardSettlement settle, PendingWebhooks pending, ConnectionSnapshot connections, IOptions<ForwardingOptions> options, TimeProvider time)
 {
     public const string HttpClientName = "forwarding";
 
@@ -84,11 +84,11 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
 
         var webhookId = OutboundSigner.WebhookId(message.ConnectionId, body);
         var attempt = message.Attempts + 1;
-        // The connection is read while the claim is taken: neither depends on the other, so an attempt waits for one
-        // storage round trip where it waited for two. The row is used only once the claim is this attempt's.
+        // The connection comes from the instance's snapshot (no storage call unless its change check is due), looked up
+        // while the claim is taken: neither depends on the other. The row is used only once the claim is this attempt's.
         var connectionLookup = message.ConnectionId is null
             ? Task.FromResult<ConnectionRecord?>(null)
-            : connections.FindAsync(message.ConnectionId, cancellationToken);
+            : connections.FindAsync(message.ConnectionId, cancellationToken).AsTask();
         DeliveryClaim claim;
         try
         {

@@ -11,5 +11,6 @@ public static class StorageNames
     public const string CleanupQueue = "cal-subscription-cleanup";
     public const string ConnectionsTable = "CalConnections";
     public const string DeliveriesTable = "CalDeliveries";
+
     public const string PayloadContainer = "cal-webhook-payloads";
 }

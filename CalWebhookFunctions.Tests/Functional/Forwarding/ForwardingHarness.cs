@@ -81,6 +81,7 @@ internal sealed class ForwardingHarness : IAsyncDisposable
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
         }, TableUpdateMode.Replace);
+        await App.Get<ConnectionStore>().Changes.BumpAsync(); // as every write through ConnectionStore does
     }
 
     public Task<QueueRunReport> DrainAsync(TimeSpan? timeLimit = null) =>
@@ -122,8 +123,10 @@ internal sealed class ForwardingHarness : IAsyncDisposable
         return count;
     }
 
+    /// <summary>The ledger's rows, once the delivered marks still being written in the background have landed.</summary>
     public async Task<IReadOnlyList<DeliveryRecord>> DeliveryRecordsAsync()
     {
+        await App.Get<DeliveryMarks>().FlushAsync();
         var table = App.Get<DeliveryLedger>().Table;
         var rows = new List<DeliveryRecord>();
         try

@@ -51,7 +51,9 @@ public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassF
         var get = await life.GetAsync(id);
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal(id, (await Lifecycle.JsonAsync(get)).GetProperty("connectionId").GetString());
-        var row = Assert.Single(new TableClient(storage.ConnectionString, StorageNames.ConnectionsTable).Query<TableEntity>());
+        // Connection rows only: the table also holds the snapshots' change marker (ConnectionChanges), never a connection.
+        var row = Assert.Single(new TableClient(storage.ConnectionString, StorageNames.ConnectionsTable)
+            .Query<TableEntity>(filter: $"RowKey eq '{ConnectionRecord.RowKeyValue}'"));
         Assert.Equal(ConnectionId.ToTableKey(id), row.PartitionKey);
         Assert.Equal(id, row.GetString("ConnectionId"));
 
