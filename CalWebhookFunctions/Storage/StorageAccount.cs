@@ -3,6 +3,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 
 namespace CalWebhookFunctions.Storage;
@@ -32,8 +33,11 @@ public sealed class StorageAccount
     }
 
     /// <summary>Builds the clients from configuration; throws naming the setting when it is missing or unusable.</summary>
-    public static StorageAccount FromConfiguration(IConfiguration configuration)
+    /// <param name="identity">Microsoft.Extensions.Azure's factory, which turns the identity settings into a credential.</param>
+    public static StorageAccount FromConfiguration(IConfiguration configuration, AzureComponentFactory identity)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(identity);
         var connectionString = configuration[StorageNames.Connection];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
@@ -42,12 +46,31 @@ public sealed class StorageAccount
 
         var section = configuration.GetSection(StorageNames.Connection);
         var endpoints = StorageEndpoints.FromSettings(section);
-        var credential = StorageCredential.FromSettings(section).Create();
+        var credential = Credential(section, identity);
         return new StorageAccount(
             new QueueServiceClient(endpoints.Queue, credential, QueueOptions()),
             new TableServiceClient(endpoints.Table, credential, TableOptions()),
             new BlobServiceClient(endpoints.Blob, credential, BlobOptions()),
             new QueueServiceClient(endpoints.Queue, credential, RawQueueOptions()));
+    }
+
+    /// <summary>
+    /// The token credential the identity-based <c>AzureWebJobsStorage__*</c> settings ask for (<c>credential</c>,
+    /// <c>clientId</c>, <c>managedIdentityResourceId</c>, <c>tenantId</c>, …), chosen by Microsoft.Extensions.Azure —
+    /// the library the Functions host reads them with — so the identity that runs the host's triggers is the one the
+    /// app writes with. Settings it cannot use stop the app, naming the setting.
+    /// </summary>
+    public static TokenCredential Credential(IConfigurationSection section, AzureComponentFactory identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        try
+        {
+            return identity.CreateTokenCredential(section);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"The {StorageNames.Connection}__* identity settings are unusable: {ex.Message}", ex);
+        }
     }
 
     public static StorageAccount FromConnectionString(string connectionString)
