@@ -3,6 +3,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 
 namespace CalWebhookFunctions.Storage;
@@ -12,28 +13,18 @@ namespace CalWebhookFunctions.Storage;
 /// connection string (Azurite locally) or from the identity-based <c>AzureWebJobsStorage__*</c> settings
 /// (keyless in Azure), the same forms the Functions host itself accepts.
 /// </summary>
-public sealed class StorageAccount
+/// <param name="rawQueues">The same queue service without message encoding (see <see cref="RawQueue"/>); optional.</param>
+public sealed class StorageAccount(QueueServiceClient queues, TableServiceClient tables, BlobServiceClient blobs, QueueServiceClient? rawQueues = null)
 {
     /// <summary>The largest message text Azure Queue Storage accepts (after base64 encoding).</summary>
     public const int MaxQueueMessageBytes = 64 * 1024;
 
-    private readonly QueueServiceClient _queues;
-    private readonly TableServiceClient _tables;
-    private readonly BlobServiceClient _blobs;
-    private readonly QueueServiceClient? _rawQueues;
-
-    /// <param name="rawQueues">The same queue service without message encoding (see <see cref="RawQueue"/>); optional.</param>
-    public StorageAccount(QueueServiceClient queues, TableServiceClient tables, BlobServiceClient blobs, QueueServiceClient? rawQueues = null)
-    {
-        _queues = queues;
-        _tables = tables;
-        _blobs = blobs;
-        _rawQueues = rawQueues;
-    }
-
     /// <summary>Builds the clients from configuration; throws naming the setting when it is missing or unusable.</summary>
-    public static StorageAccount FromConfiguration(IConfiguration configuration)
+    /// <param name="identity">Microsoft.Extensions.Azure's factory, which turns the identity settings into a credential.</param>
+    public static StorageAccount FromConfiguration(IConfiguration configuration, AzureComponentFactory identity)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(identity);
         var connectionString = configuration[StorageNames.Connection];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
@@ -42,23 +33,40 @@ public sealed class StorageAccount
 
         var section = configuration.GetSection(StorageNames.Connection);
         var endpoints = StorageEndpoints.FromSettings(section);
-        var credential = StorageCredential.FromSettings(section).Create();
-        return new StorageAccount(
-            new QueueServiceClient(endpoints.Queue, credential, QueueOptions()),
-            new TableServiceClient(endpoints.Table, credential, TableOptions()),
-            new BlobServiceClient(endpoints.Blob, credential, BlobOptions()),
-            new QueueServiceClient(endpoints.Queue, credential, RawQueueOptions()));
+        var credential = Credential(section, identity);
+        return Build(
+            options => new QueueServiceClient(endpoints.Queue, credential, options),
+            options => new TableServiceClient(endpoints.Table, credential, options),
+            options => new BlobServiceClient(endpoints.Blob, credential, options));
+    }
+
+    /// <summary>
+    /// The token credential the identity-based <c>AzureWebJobsStorage__*</c> settings ask for (<c>credential</c>,
+    /// <c>clientId</c>, <c>managedIdentityResourceId</c>, <c>tenantId</c>, …), chosen by Microsoft.Extensions.Azure —
+    /// the library the Functions host reads them with — so the identity that runs the host's triggers is the one the
+    /// app writes with. Settings it cannot use stop the app, naming the setting.
+    /// </summary>
+    public static TokenCredential Credential(IConfigurationSection section, AzureComponentFactory identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        try
+        {
+            return identity.CreateTokenCredential(section);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"The {StorageNames.Connection}__* identity settings are unusable: {ex.Message}", ex);
+        }
     }
 
     public static StorageAccount FromConnectionString(string connectionString)
     {
         try
         {
-            return new StorageAccount(
-                new QueueServiceClient(connectionString, QueueOptions()),
-                new TableServiceClient(connectionString, TableOptions()),
-                new BlobServiceClient(connectionString, BlobOptions()),
-                new QueueServiceClient(connectionString, RawQueueOptions()));
+            return Build(
+                options => new QueueServiceClient(connectionString, options),
+                options => new TableServiceClient(connectionString, options),
+                options => new BlobServiceClient(connectionString, options));
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
         {
@@ -66,59 +74,40 @@ public sealed class StorageAccount
         }
     }
 
-    public QueueClient Queue(string name) => _queues.GetQueueClient(name);
+    public QueueClient Queue(string name) => queues.GetQueueClient(name);
 
     /// <summary>
     /// A client that reads message text as stored, without base64 decoding: for queues that may hold messages some
     /// other writer did not encode (the poison queue, where the host copies such messages), which the decoding client
     /// refuses to receive at all. Falls back to <see cref="Queue"/> when no raw client was given.
     /// </summary>
-    public QueueClient RawQueue(string name) => (_rawQueues ?? _queues).GetQueueClient(name);
+    public QueueClient RawQueue(string name) => (rawQueues ?? queues).GetQueueClient(name);
 
-    public TableClient Table(string name) => _tables.GetTableClient(name);
+    public TableClient Table(string name) => tables.GetTableClient(name);
 
-    public BlobContainerClient Container(string name) => _blobs.GetBlobContainerClient(name);
+    public BlobContainerClient Container(string name) => blobs.GetBlobContainerClient(name);
 
     /// <summary>The service endpoints the clients talk to.</summary>
-    public StorageEndpoints Endpoints => new(_queues.Uri, _tables.Uri, _blobs.Uri);
+    public StorageEndpoints Endpoints => new(queues.Uri, tables.Uri, blobs.Uri);
+
+    /// <summary>The four clients over one account, each with <see cref="Bounded"/> retries.</summary>
+    private static StorageAccount Build(Func<QueueClientOptions, QueueServiceClient> queues,
+        Func<TableClientOptions, TableServiceClient> tables, Func<BlobClientOptions, BlobServiceClient> blobs) => new(
+            // Must match host.json's extensions.queues.messageEncoding: the Functions host base64-decodes what it reads.
+            queues(Bounded(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 })),
+            tables(Bounded(new TableClientOptions())),
+            blobs(Bounded(new BlobClientOptions())),
+            queues(Bounded(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None })));
 
     // A short, bounded retry: ingest must answer Cal.com within seconds, and a storage outage must turn into
     // a 503 quickly rather than hold the request open.
-    private static void Configure(RetryOptions retry)
+    private static T Bounded<T>(T options) where T : ClientOptions
     {
-        retry.Mode = RetryMode.Exponential;
-        retry.MaxRetries = 3;
-        retry.Delay = TimeSpan.FromMilliseconds(200);
-        retry.MaxDelay = TimeSpan.FromSeconds(2);
-        retry.NetworkTimeout = TimeSpan.FromSeconds(10);
-    }
-
-    private static QueueClientOptions QueueOptions()
-    {
-        // Must match host.json's extensions.queues.messageEncoding: the Functions host base64-decodes what it reads.
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        Configure(options.Retry);
-        return options;
-    }
-
-    private static QueueClientOptions RawQueueOptions()
-    {
-        var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
-        Configure(options.Retry);
-        return options;
-    }
-
-    private static TableClientOptions TableOptions()
-    {
-        var options = new TableClientOptions();
-        Configure(options.Retry);
-        return options;
-    }
-
-    private static BlobClientOptions BlobOptions()
-    {
-        var options = new BlobClientOptions();
-        Configure(options.Retry);
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.MaxRetries = 3;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
         return options;
     }
 

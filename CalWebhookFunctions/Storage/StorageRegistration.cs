@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -8,7 +9,8 @@ public static class StorageRegistration
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
         // Built when first needed; a missing AzureWebJobsStorage fails the start-up check below, naming the setting.
-        services.AddSingleton(_ => StorageAccount.FromConfiguration(configuration));
+        services.AddAzureClientsCore();
+        services.AddSingleton(sp => StorageAccount.FromConfiguration(configuration, sp.GetRequiredService<AzureComponentFactory>()));
         services.AddSingleton<PendingWebhooks>();
         // Creates the queues, tables and container at start, in the background (see StorageInitializer).
         services.AddSingleton<StorageInitializer>();

@@ -115,7 +115,7 @@ public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<Azur
     {
         await using var harness = await ForwardingHarness.StartAsync(azurite);
         // All of the app's storage down: every invocation throws, and so does FinalDequeueMiddleware's own park.
-        var (run, message) = await RunAgainstOutageAsync(harness, StorageOutage.Everything(azurite.ConnectionString));
+        var (run, message) = await RunAgainstOutageAsync(harness, StorageFaults.Everything(azurite.ConnectionString));
 
         var maxDequeueCount = QueueSettings.FromHostJson().MaxDequeueCount;
         Assert.Equal(maxDequeueCount, run.Invocations);
@@ -136,7 +136,7 @@ public class ReplayDeadLettersTests(AzuriteFixture azurite) : IClassFixture<Azur
         // Tables and cal-webhooks down, the poison queue up: every invocation throws; on the host's last try
         // FinalDequeueMiddleware (run by the worker's pipeline) parks the message itself and the invocation succeeds.
         var (run, message) = await RunAgainstOutageAsync(harness,
-            StorageOutage.Account(azurite.ConnectionString, tablesDown: true, blobsDown: true, StorageNames.WebhookQueue));
+            StorageFaults.Down(azurite.ConnectionString, tablesDown: true, blobsDown: true, StorageNames.WebhookQueue));
 
         var maxDequeueCount = QueueSettings.FromHostJson().MaxDequeueCount;
         Assert.Equal(maxDequeueCount, run.Invocations);

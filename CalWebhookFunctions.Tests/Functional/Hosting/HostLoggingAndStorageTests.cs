@@ -54,7 +54,7 @@ public class HostLoggingAndStorageTests(AzuriteFixture azurite) : IClassFixture<
         await azurite.ResetAsync();
 
         await using var app = await TestApp.StartAsync(azurite.ConnectionString,
-            configureServices: services => services.AddSingleton(StorageOutage.Everything(azurite.ConnectionString)));
+            configureServices: services => services.AddSingleton(StorageFaults.Everything(azurite.ConnectionString)));
 
         Assert.False(app.Get<StorageInitializer>().Created.IsCompleted); // still trying, in the background
         Assert.False((await new QueueServiceClient(azurite.ConnectionString).GetQueueClient(StorageNames.WebhookQueue).ExistsAsync()).Value);

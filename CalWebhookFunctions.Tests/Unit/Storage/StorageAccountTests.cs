@@ -1,6 +1,8 @@
 using Azure.Identity;
 using CalWebhookFunctions.Storage;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CalWebhookFunctions.Tests.Unit.Storage;
 
@@ -13,13 +15,25 @@ public sealed class StorageAccountTests
     private static IConfiguration Settings(params (string Key, string Value)[] settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
 
+    /// <summary>The storage account as the app registers it (<see cref="StorageRegistration.AddStorage"/>).</summary>
+    private static StorageAccount Account(IConfiguration configuration) =>
+        new ServiceCollection().AddStorage(configuration).BuildServiceProvider().GetRequiredService<StorageAccount>();
+
+    /// <summary>The credential the identity settings choose, through Microsoft.Extensions.Azure as the app and the host do.</summary>
+    private static Azure.Core.TokenCredential Credential(params (string Key, string Value)[] settings)
+    {
+        var services = new ServiceCollection();
+        services.AddAzureClientsCore();
+        return StorageAccount.Credential(Section(settings), services.BuildServiceProvider().GetRequiredService<AzureComponentFactory>());
+    }
+
     private static IConfigurationSection Section(params (string Key, string Value)[] settings) =>
         Settings([.. settings.Select(s => ($"AzureWebJobsStorage:{s.Key}", s.Value))]).GetSection("AzureWebJobsStorage");
 
     [Fact]
     public void Connection_string_builds_clients_for_its_endpoints()
     {
-        var account = StorageAccount.FromConfiguration(Settings(("AzureWebJobsStorage",
+        var account = Account(Settings(("AzureWebJobsStorage",
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
             "BlobEndpoint=http://127.0.0.1:11000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:11001/devstoreaccount1;TableEndpoint=http://127.0.0.1:11002/devstoreaccount1;")));
 
@@ -31,7 +45,7 @@ public sealed class StorageAccountTests
     [Fact]
     public void Development_storage_shortcut_points_at_the_local_emulator()
     {
-        var account = StorageAccount.FromConfiguration(Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true")));
+        var account = Account(Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true")));
 
         Assert.Equal(new Uri("http://127.0.0.1:10001/devstoreaccount1"), account.Endpoints.Queue);
         Assert.Equal(new Uri("http://127.0.0.1:10002/devstoreaccount1"), account.Endpoints.Table);
@@ -41,7 +55,7 @@ public sealed class StorageAccountTests
     [Fact]
     public void Malformed_connection_string_is_refused_naming_the_setting()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => StorageAccount.FromConfiguration(Settings(("AzureWebJobsStorage", "not a connection string"))));
+        var error = Assert.Throws<InvalidOperationException>(() => Account(Settings(("AzureWebJobsStorage", "not a connection string"))));
 
         Assert.Contains("AzureWebJobsStorage is not a valid storage connection string", error.Message, StringComparison.Ordinal);
     }
@@ -49,7 +63,7 @@ public sealed class StorageAccountTests
     [Fact]
     public void Account_name_gives_the_public_cloud_endpoints_of_every_service()
     {
-        var account = StorageAccount.FromConfiguration(Settings(
+        var account = Account(Settings(
             ("AzureWebJobsStorage:accountName", "stcalwebhooks"), ("AzureWebJobsStorage:credential", "managedidentity")));
 
         Assert.Equal(new Uri("https://stcalwebhooks.queue.core.windows.net"), account.Endpoints.Queue);
@@ -74,7 +88,7 @@ public sealed class StorageAccountTests
     [Fact]
     public void Service_uris_are_used_as_given_for_other_clouds()
     {
-        var account = StorageAccount.FromConfiguration(Settings(
+        var account = Account(Settings(
             ("AzureWebJobsStorage:queueServiceUri", "https://stgov.queue.core.usgovcloudapi.net/"),
             ("AzureWebJobsStorage:tableServiceUri", "https://stgov.table.core.usgovcloudapi.net/"),
             ("AzureWebJobsStorage:blobServiceUri", "https://stgov.blob.core.usgovcloudapi.net/")));
@@ -119,7 +133,7 @@ public sealed class StorageAccountTests
     [Fact]
     public void No_storage_setting_at_all_is_refused_naming_every_form()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => StorageAccount.FromConfiguration(Settings()));
+        var error = Assert.Throws<InvalidOperationException>(() => Account(Settings()));
 
         Assert.Contains("AzureWebJobsStorage is required", error.Message, StringComparison.Ordinal);
         Assert.Contains("AzureWebJobsStorage__accountName", error.Message, StringComparison.Ordinal);
@@ -130,84 +144,80 @@ public sealed class StorageAccountTests
     [InlineData("ManagedIdentity")]
     public void Managed_identity_without_an_id_is_the_system_assigned_identity(string credential)
     {
-        var chosen = StorageCredential.FromSettings(Section(("accountName", "st123"), ("credential", credential)));
-
-        Assert.Equal(new StorageCredential(StorageCredentialKind.ManagedIdentity), chosen);
-        Assert.IsType<ManagedIdentityCredential>(chosen.Create());
+        Assert.IsType<ManagedIdentityCredential>(Credential(("accountName", "st123"), ("credential", credential)));
     }
 
     [Fact]
     public void Managed_identity_with_a_client_id_is_that_user_assigned_identity()
     {
-        var chosen = StorageCredential.FromSettings(Section(("credential", "managedidentity"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001")));
-
-        Assert.Equal(new StorageCredential(StorageCredentialKind.ManagedIdentity, ClientId: "6a7c1f5e-0000-4000-8000-000000000001"), chosen);
-        Assert.IsType<ManagedIdentityCredential>(chosen.Create());
+        Assert.IsType<ManagedIdentityCredential>(Credential(("credential", "managedidentity"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001")));
     }
 
     [Fact]
     public void Managed_identity_by_resource_id_is_that_user_assigned_identity()
     {
         const string resourceId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app";
-        var chosen = StorageCredential.FromSettings(Section(("credential", "managedidentity"), ("managedIdentityResourceId", resourceId)));
 
-        Assert.Equal(new StorageCredential(StorageCredentialKind.ManagedIdentity, ManagedIdentityResourceId: resourceId), chosen);
-        Assert.IsType<ManagedIdentityCredential>(chosen.Create());
+        Assert.IsType<ManagedIdentityCredential>(Credential(("credential", "managedidentity"), ("managedIdentityResourceId", resourceId)));
     }
 
     [Fact]
     public void Managed_identity_named_twice_is_refused()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => StorageCredential.FromSettings(Section(
+        var error = Assert.Throws<InvalidOperationException>(() => Credential(
             ("credential", "managedidentity"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001"),
-            ("managedIdentityResourceId", "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"))));
+            ("managedIdentityResourceId", "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id")));
 
-        Assert.Contains("Set only one of AzureWebJobsStorage__clientId", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AzureWebJobsStorage__* identity settings are unusable", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Only one of ['clientId'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Unsupported_credential_type_is_refused_naming_the_setting()
+    public void Workload_identity_without_its_settings_is_refused_naming_the_setting()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => StorageCredential.FromSettings(Section(("credential", "workloadidentity"))));
+        var error = Assert.Throws<InvalidOperationException>(() => Credential(("credential", "workloadidentity")));
 
-        Assert.Contains("AzureWebJobsStorage__credential is 'workloadidentity'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AzureWebJobsStorage__* identity settings are unusable", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'tokenFilePath'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Service_principal_settings_use_its_client_secret_and_never_print_it()
     {
-        var chosen = StorageCredential.FromSettings(Section(
-            ("tenantId", "72f988bf-0000-4000-8000-000000000000"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001"), ("clientSecret", "sp-secret-value")));
+        var credential = Credential(
+            ("tenantId", "72f988bf-0000-4000-8000-000000000000"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001"), ("clientSecret", "sp-secret-value"));
 
-        Assert.Equal(StorageCredentialKind.ClientSecret, chosen.Kind);
-        Assert.Equal("72f988bf-0000-4000-8000-000000000000", chosen.TenantId);
-        Assert.IsType<ClientSecretCredential>(chosen.Create());
-        Assert.DoesNotContain("sp-secret-value", chosen.ToString(), StringComparison.Ordinal);
+        Assert.IsType<ClientSecretCredential>(credential);
+        Assert.DoesNotContain("sp-secret-value", credential.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Without_a_credential_setting_the_default_chain_is_used_with_the_client_id_as_its_managed_identity()
     {
-        var chosen = StorageCredential.FromSettings(Section(("accountName", "st123"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001")));
-
-        Assert.Equal(new StorageCredential(StorageCredentialKind.Default, ClientId: "6a7c1f5e-0000-4000-8000-000000000001"), chosen);
-        Assert.IsType<DefaultAzureCredential>(chosen.Create());
+        Assert.IsType<DefaultAzureCredential>(Credential(("accountName", "st123"), ("clientId", "6a7c1f5e-0000-4000-8000-000000000001")));
     }
 
     [Fact]
     public void Account_name_alone_uses_the_default_chain()
     {
-        var chosen = StorageCredential.FromSettings(Section(("accountName", "st123")));
-
-        Assert.Equal(new StorageCredential(StorageCredentialKind.Default), chosen);
-        Assert.IsType<DefaultAzureCredential>(chosen.Create());
+        Assert.IsType<DefaultAzureCredential>(Credential(("accountName", "st123")));
     }
 
     [Fact]
     public void Object_id_without_managed_identity_credential_is_refused()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => StorageCredential.FromSettings(Section(("managedIdentityObjectId", "0000"))));
+        var error = Assert.Throws<InvalidOperationException>(() => Credential(("managedIdentityObjectId", "0000")));
 
-        Assert.Contains("__managedIdentityObjectId needs AzureWebJobsStorage__credential=managedidentity", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AzureWebJobsStorage__* identity settings are unusable", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'managedIdentityObjectId' is only supported when the credential type is 'managedidentity'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Identity_settings_that_cannot_be_used_stop_the_app_at_start()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Account(Settings(
+            ("AzureWebJobsStorage:accountName", "st123"), ("AzureWebJobsStorage:managedIdentityObjectId", "0000"))));
+
+        Assert.Contains("AzureWebJobsStorage__* identity settings are unusable", error.Message, StringComparison.Ordinal);
     }
 }

@@ -5,47 +5,57 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using CalWebhookFunctions.Storage;
 
-namespace CalWebhookFunctions.Tests.Functional.Forwarding;
+namespace CalWebhookFunctions.Tests.Infrastructure;
 
 /// <summary>
 /// The app's storage account over the test's Azurite with policies in the SDK pipelines, to force an interleaving or an
 /// outage at an exact request: the requests that pass still go to Azurite (nothing is mocked), and no SDK retries.
+/// Register the result in place of the app's.
 /// </summary>
 internal static class StorageFaults
 {
     public static StorageAccount Account(string connectionString, HttpPipelinePolicy? tables = null, HttpPipelinePolicy? rawQueues = null,
-        HttpPipelinePolicy? queues = null)
+        HttpPipelinePolicy? queues = null, HttpPipelinePolicy? blobs = null)
     {
-        var tableOptions = new TableClientOptions();
-        tableOptions.Retry.MaxRetries = 0;
-        if (tables is not null)
+        T With<T>(T options, HttpPipelinePolicy? policy) where T : ClientOptions
         {
-            tableOptions.AddPolicy(tables, HttpPipelinePosition.PerRetry);
-        }
-        var rawOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
-        if (rawQueues is not null)
-        {
-            rawOptions.AddPolicy(rawQueues, HttpPipelinePosition.PerRetry);
-        }
-        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        queueOptions.Retry.MaxRetries = 0;
-        if (queues is not null)
-        {
-            queueOptions.AddPolicy(queues, HttpPipelinePosition.PerRetry);
+            options.Retry.MaxRetries = 0;
+            if (policy is not null)
+            {
+                options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+            }
+            return options;
         }
         return new StorageAccount(
-            new QueueServiceClient(connectionString, queueOptions),
-            new TableServiceClient(connectionString, tableOptions),
-            new BlobServiceClient(connectionString),
-            new QueueServiceClient(connectionString, rawOptions));
+            new QueueServiceClient(connectionString, With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, queues)),
+            new TableServiceClient(connectionString, With(new TableClientOptions(), tables)),
+            new BlobServiceClient(connectionString, With(new BlobClientOptions(), blobs)),
+            new QueueServiceClient(connectionString, With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None }, rawQueues)));
     }
+
+    /// <summary>Some of storage down for good: every request to the tables, the blobs or a queue named here fails.</summary>
+    /// <param name="downQueues">Queues that are down, by exact name (a queue's poison queue is another queue).</param>
+    public static StorageAccount Down(string connectionString, bool tablesDown, bool blobsDown, params string[] downQueues)
+    {
+        var queuesDown = new Outage(m => m.Request.Uri.Path.Split('/').Intersect(downQueues, StringComparer.Ordinal).Any());
+        return Account(connectionString, tables: tablesDown ? new Outage(_ => true) : null, blobs: blobsDown ? new Outage(_ => true) : null,
+            queues: queuesDown, rawQueues: queuesDown);
+    }
+
+    /// <summary>Every queue, table and container the app uses is down.</summary>
+    public static StorageAccount Everything(string connectionString) =>
+        Down(connectionString, tablesDown: true, blobsDown: true,
+            StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue, StorageNames.CleanupQueue);
 
     public static bool Is(HttpMessage message, string method, string pathPart) =>
         message.Request.Method.Method == method && message.Request.Uri.Path.Contains(pathPart, StringComparison.Ordinal);
 }
 
-/// <summary>Storage down: the next <see cref="FailNext"/> requests go to a closed port on 127.0.0.1 (a real connection failure).</summary>
-internal sealed class Outage : HttpPipelinePolicy
+/// <summary>
+/// Storage down: a request goes to a closed port on 127.0.0.1 (a real connection failure) when <c>down</c> matches it,
+/// or when it is one of the next <see cref="FailNext"/> requests.
+/// </summary>
+internal sealed class Outage(Func<HttpMessage, bool>? down = null) : HttpPipelinePolicy
 {
     private int _failuresLeft;
     private int _failed;
@@ -59,7 +69,7 @@ internal sealed class Outage : HttpPipelinePolicy
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        if (Interlocked.Decrement(ref _failuresLeft) >= 0)
+        if (down?.Invoke(message) == true || Interlocked.Decrement(ref _failuresLeft) >= 0)
         {
             Interlocked.Increment(ref _failed);
             message.Request.Uri.Port = 9;
