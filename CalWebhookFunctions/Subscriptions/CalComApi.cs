@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -12,7 +14,8 @@ namespace CalWebhookFunctions.Subscriptions;
 public sealed record CalWebhook(string Id, string SubscriberUrl, IReadOnlyList<string> Triggers, bool Active);
 
 /// <summary>What a subscription should look like: the body of a create, and of a PATCH that brings one in line.</summary>
-public sealed record WebhookSettings(string SubscriberUrl, IReadOnlyList<string> Triggers, string Secret, bool Active = true);
+public sealed record WebhookSettings(string SubscriberUrl, IReadOnlyList<string> Triggers, string Secret,
+    [property: JsonPropertyOrder(-1)] bool Active = true);
 
 /// <summary>
 /// Cal.com refused a call (<see cref="StatusCode"/> and its error envelope's code and message), or could not be
@@ -87,8 +90,7 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Post, scope.CollectionPath(), credential, SettingsBody(settings));
-        using var document = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return ParseWebhook(Data(document));
+        return Webhook(await SendAsync(request, Json.CalEnvelopeCalWebhookData, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>One page of the scope's webhooks (<paramref name="take"/> 1–250, <paramref name="skip"/> ≥ 0).</summary>
@@ -100,13 +102,8 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         var path = string.Create(CultureInfo.InvariantCulture, $"{scope.CollectionPath()}?take={take}&skip={skip}");
         using var request = Request(HttpMethod.Get, path, credential, null);
-        using var document = await SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var data = Data(document);
-        if (data.ValueKind != JsonValueKind.Array)
-        {
-            throw Unexpected("the list's data is not an array");
-        }
-        return [.. data.EnumerateArray().Select(ParseWebhook)];
+        var list = await SendAsync(request, Json.CalEnvelopeIReadOnlyListCalWebhookData, cancellationToken).ConfigureAwait(false);
+        return [.. (list?.Data ?? throw Unexpected("the list's data is not an array")).Select(w => Webhook(w))];
     }
 
     /// <summary>
@@ -134,8 +131,8 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Get, scope.ItemPath(webhookId), credential, null);
-        using var document = await SendAsync(request, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
-        return document is null ? null : ParseWebhook(Data(document));
+        var answer = await SendAsync(request, Json.CalEnvelopeCalWebhookData, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+        return answer is null ? null : Webhook(answer);
     }
 
     /// <summary>Brings the webhook in line with <paramref name="settings"/> (PATCH); null when Cal.com does not know it (404).</summary>
@@ -143,8 +140,8 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         WebhookSettings settings, CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Patch, scope.ItemPath(webhookId), credential, SettingsBody(settings));
-        using var document = await SendAsync(request, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
-        return document is null ? null : ParseWebhook(Data(document));
+        var answer = await SendAsync(request, Json.CalEnvelopeCalWebhookData, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+        return answer is null ? null : Webhook(answer);
     }
 
     /// <summary>Deletes the webhook: true when Cal.com deleted it, false when it was already gone (404).</summary>
@@ -152,30 +149,13 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Delete, scope.ItemPath(webhookId), credential, null);
-        using var document = await SendAsync(request, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
-        return document is not null;
+        // Any JSON answer will do; 404 (nothing read) means it was already gone.
+        var answer = await SendAsync(request, Json.JsonElement, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+        return answer.ValueKind != JsonValueKind.Undefined;
     }
 
     /// <summary>The JSON body of a create or PATCH: the fields Cal.com's CreateWebhookInputDto names.</summary>
-    public static byte[] SettingsBody(WebhookSettings settings)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteBoolean("active", settings.Active);
-            writer.WriteString("subscriberUrl", settings.SubscriberUrl);
-            writer.WriteStartArray("triggers");
-            foreach (var trigger in settings.Triggers)
-            {
-                writer.WriteStringValue(trigger);
-            }
-            writer.WriteEndArray();
-            writer.WriteString("secret", settings.Secret);
-            writer.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
+    public static byte[] SettingsBody(WebhookSettings settings) => JsonSerializer.SerializeToUtf8Bytes(settings, Json.WebhookSettings);
 
     private static HttpRequestMessage Request(HttpMethod method, string path, CalCredential credential, byte[]? body)
     {
@@ -190,7 +170,11 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         return request;
     }
 
-    private async Task<JsonDocument?> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, bool notFoundIsNull = false)
+    private static SubscriptionsJsonContext Json => SubscriptionsJsonContext.Default;
+
+    /// <summary>Cal.com's answer read as <typeparamref name="T"/>; default when it answered 404 and <paramref name="notFoundIsNull"/>.</summary>
+    private async Task<T?> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> answer, CancellationToken cancellationToken,
+        bool notFoundIsNull = false)
     {
         var client = httpClientFactory.CreateClient(HttpClientName);
         HttpResponseMessage response;
@@ -214,7 +198,7 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
             var requestId = response.Headers.TryGetValues("X-Request-Id", out var ids) ? ids.FirstOrDefault() : null;
             if (response.StatusCode == HttpStatusCode.NotFound && notFoundIsNull)
             {
-                return null;
+                return default;
             }
             byte[] body;
             try
@@ -232,53 +216,25 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
             }
             try
             {
-                return JsonDocument.Parse(body);
+                return JsonSerializer.Deserialize(body, answer);
+            }
+            catch (JsonException ex) when (ex.InnerException is JsonException)
+            {
+                // The reader's own error (wrapped with the path): the answer is not JSON at all.
+                throw new CalComApiException((int)response.StatusCode, null, "the answer is not JSON", requestId, ex);
             }
             catch (JsonException ex)
             {
-                throw new CalComApiException((int)response.StatusCode, null, "the answer is not JSON", requestId, ex);
+                throw Unexpected($"the answer does not have Cal.com's shape at {ex.Path}");
             }
         }
     }
 
-    /// <summary>The <c>data</c> of a success envelope <c>{"status":"success","data":…}</c>.</summary>
-    private static JsonElement Data(JsonDocument? document)
-    {
-        if (document?.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("data", out var data))
-        {
-            return data;
-        }
-        throw Unexpected("the answer has no data");
-    }
+    /// <summary>The webhook in a success envelope's <c>data</c>; its id is a UUID string (older builds and the OpenAPI file say number: both are read).</summary>
+    private static CalWebhook Webhook(CalEnvelope<CalWebhookData>? answer) => Webhook(answer?.Data ?? throw Unexpected("the answer has no data"));
 
-    /// <summary>A webhook object; its id is a UUID string (older builds and the OpenAPI file say number: both are read).</summary>
-    private static CalWebhook ParseWebhook(JsonElement element)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            throw Unexpected("a webhook is not an object");
-        }
-        var id = element.TryGetProperty("id", out var idElement)
-            ? idElement.ValueKind switch
-            {
-                JsonValueKind.String => idElement.GetString(),
-                JsonValueKind.Number => idElement.GetRawText(),
-                _ => null,
-            }
-            : null;
-        if (string.IsNullOrEmpty(id))
-        {
-            throw Unexpected("a webhook has no id");
-        }
-        var url = element.TryGetProperty("subscriberUrl", out var urlElement) && urlElement.ValueKind == JsonValueKind.String
-            ? urlElement.GetString()!
-            : "";
-        IReadOnlyList<string> triggers = element.TryGetProperty("triggers", out var triggersElement) && triggersElement.ValueKind == JsonValueKind.Array
-            ? [.. triggersElement.EnumerateArray().Where(t => t.ValueKind == JsonValueKind.String).Select(t => t.GetString()!)]
-            : [];
-        var active = !element.TryGetProperty("active", out var activeElement) || activeElement.ValueKind != JsonValueKind.False;
-        return new CalWebhook(id, url, triggers, active);
-    }
+    private static CalWebhook Webhook(CalWebhookData? data) =>
+        (data ?? throw Unexpected("a webhook is not an object")).ToWebhook() ?? throw Unexpected("a webhook has no id");
 
     /// <summary>Code and message of Cal.com's error envelope, or a description when the body is something else.</summary>
     public static (string? Code, string Message) ParseError(ReadOnlySpan<byte> body, HttpStatusCode status)
@@ -290,38 +246,19 @@ public sealed class CalComApi(IHttpClientFactory httpClientFactory)
         }
         try
         {
-            using var document = JsonDocument.Parse(body.ToArray());
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("error", out var error))
+            return JsonSerializer.Deserialize(body, Json.CalErrorEnvelope) switch
             {
-                if (error.ValueKind == JsonValueKind.Object)
-                {
-                    var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-                    var message = error.TryGetProperty("message", out var m) ? Text(m) : null;
-                    return (code, Trim(message) ?? fallback);
-                }
-                return (null, Trim(Text(error)) ?? fallback);
-            }
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("message", out var plain))
-            {
-                return (null, Trim(Text(plain)) ?? fallback);
-            }
+                { Error: { } error } => (error.Code, Trim(error.Message) ?? fallback),
+                { Message: { } message } => (null, Trim(message) ?? fallback),
+                _ => (null, fallback),
+            };
         }
         catch (JsonException)
         {
             // Not an envelope (a proxy's HTML page, say): say what the status was.
+            return (null, fallback);
         }
-        return (null, fallback);
     }
-
-    private static string? Text(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.String => element.GetString(),
-        JsonValueKind.Array => string.Join("; ", element.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText())),
-        JsonValueKind.Null or JsonValueKind.Undefined => null,
-        _ => element.GetRawText(),
-    };
 
     private static string? Trim(string? message)
     {

@@ -24,21 +24,20 @@ public static class ConnectionRequestParser
 
     private static readonly string[] KnownFields = ["scope", "orgId", "teamId", "eventTypeId", "triggers", "forwardUrl"];
 
+    /// <summary>Syntax, duplicate fields and depth are checked over the whole body first, so they always answer invalid_json.</summary>
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
+
     public sealed record Result(ConnectionRequest? Request, string? ErrorCode = null, string? Error = null);
 
     public static Result Parse(ReadOnlySpan<byte> body, CalComOptions options)
     {
-        string? scopeName = null;
-        long? orgId = null, teamId = null, eventTypeId = null;
-        List<string>? triggers = null;
-        string? forwardUrl = null;
-
+        var fields = new ConnectionFields();
         if (!body.Trim(" \t\r\n"u8).IsEmpty)
         {
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 16 });
+                document = JsonDocument.Parse(body.ToArray(), Strict);
             }
             catch (JsonException)
             {
@@ -46,164 +45,70 @@ public static class ConnectionRequestParser
             }
             using (document)
             {
-                var root = document.RootElement;
-                if (root.ValueKind == JsonValueKind.Null)
-                {
-                    // Same as no body.
-                }
-                else if (root.ValueKind != JsonValueKind.Object)
+                if (document.RootElement.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
                 {
                     return Invalid("invalid_json", "The body must be a JSON object.");
                 }
-                else
+                try
                 {
-                    foreach (var property in root.EnumerateObject())
-                    {
-                        var value = property.Value;
-                        var isNull = value.ValueKind == JsonValueKind.Null;
-                        switch (property.Name)
-                        {
-                            case "scope" when isNull:
-                                break;
-                            case "scope" when value.ValueKind == JsonValueKind.String && SubscriptionScope.Names.Contains(value.GetString()):
-                                scopeName = value.GetString();
-                                break;
-                            case "scope":
-                                return Invalid("invalid_scope", $"scope must be one of {string.Join(", ", SubscriptionScope.Names)}.");
-                            case "orgId" or "teamId" or "eventTypeId":
-                                if (isNull)
-                                {
-                                    break;
-                                }
-                                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var id) || id < 1)
-                                {
-                                    return Invalid("invalid_id", $"{property.Name} must be a positive integer.");
-                                }
-                                if (property.Name == "orgId")
-                                {
-                                    orgId = id;
-                                }
-                                else if (property.Name == "teamId")
-                                {
-                                    teamId = id;
-                                }
-                                else
-                                {
-                                    eventTypeId = id;
-                                }
-                                break;
-                            case "triggers":
-                                if (isNull)
-                                {
-                                    break;
-                                }
-                                var error = ReadTriggers(value, out triggers);
-                                if (error is not null)
-                                {
-                                    return Invalid("invalid_triggers", error);
-                                }
-                                break;
-                            case "forwardUrl":
-                                if (isNull)
-                                {
-                                    break;
-                                }
-                                var urlError = value.ValueKind == JsonValueKind.String ? CheckForwardUrl(value.GetString()!) : "forwardUrl must be a string.";
-                                if (urlError is not null)
-                                {
-                                    return Invalid("invalid_forward_url", urlError);
-                                }
-                                forwardUrl = value.GetString();
-                                break;
-                            default:
-                                return Invalid("unknown_field", $"'{Printable(property.Name)}' is not a field; the fields are {string.Join(", ", KnownFields)}.");
-                        }
-                    }
+                    fields = document.Deserialize(SubscriptionsJsonContext.Default.ConnectionFields) ?? fields;
+                }
+                catch (JsonException ex)
+                {
+                    return FieldError(ex);
                 }
             }
         }
+        return ToRequest(fields, options);
+    }
 
+    /// <summary>The refusal of the first bad field, by the field's path: its converter's message, or an unknown field.</summary>
+    private static Result FieldError(JsonException ex)
+    {
+        var field = ex.Path is ['$', '.', .. var name] ? name : ex.Path is ['$', '[', '\'', .. var quoted, '\'', ']'] ? quoted : "";
+        return field switch
+        {
+            "scope" => Invalid("invalid_scope", ex.Message),
+            "orgId" or "teamId" or "eventTypeId" => Invalid("invalid_id", $"{field} {ex.Message}"),
+            "triggers" => Invalid("invalid_triggers", ex.Message),
+            "forwardUrl" => Invalid("invalid_forward_url", ex.Message),
+            _ => Invalid("unknown_field", $"'{Printable(field)}' is not a field; the fields are {string.Join(", ", KnownFields)}."),
+        };
+    }
+
+    private static Result ToRequest(ConnectionFields fields, CalComOptions options)
+    {
+        var (scopeName, orgId, teamId, eventTypeId, triggers, forwardUrl) = fields;
         var defaultOrg = options.OrganizationIdValue();
         scopeName ??= orgId is not null || defaultOrg is not null ? SubscriptionScope.Organization : SubscriptionScope.User;
-        SubscriptionScope scope;
-        switch (scopeName)
+        (string Code, string Message)? problem = scopeName switch
         {
-            case SubscriptionScope.User:
-                if (orgId is not null || teamId is not null || eventTypeId is not null)
-                {
-                    return Invalid("invalid_scope", "The user scope takes no orgId, teamId or eventTypeId.");
-                }
-                scope = new SubscriptionScope(SubscriptionScope.User);
-                break;
-            case SubscriptionScope.Organization:
-                if (teamId is not null || eventTypeId is not null)
-                {
-                    return Invalid("invalid_scope", "The organization scope takes orgId only.");
-                }
-                if ((orgId ?? defaultOrg) is not { } org)
-                {
-                    return Invalid("missing_id", "The organization scope needs orgId (or CalCom__OrganizationId set).");
-                }
-                scope = new SubscriptionScope(SubscriptionScope.Organization, OrgId: org);
-                break;
-            case SubscriptionScope.EventType:
-                if (orgId is not null || teamId is not null)
-                {
-                    return Invalid("invalid_scope", "The eventType scope takes eventTypeId only.");
-                }
-                if (eventTypeId is null)
-                {
-                    return Invalid("missing_id", "The eventType scope needs eventTypeId.");
-                }
-                scope = new SubscriptionScope(SubscriptionScope.EventType, EventTypeId: eventTypeId);
-                break;
-            default:
-                if (orgId is not null)
-                {
-                    return Invalid("invalid_scope", "The teamEventType scope takes teamId and eventTypeId only.");
-                }
-                if (teamId is null || eventTypeId is null)
-                {
-                    return Invalid("missing_id", "The teamEventType scope needs teamId and eventTypeId.");
-                }
-                scope = new SubscriptionScope(SubscriptionScope.TeamEventType, TeamId: teamId, EventTypeId: eventTypeId);
-                break;
+            SubscriptionScope.User when orgId is not null || teamId is not null || eventTypeId is not null =>
+                ("invalid_scope", "The user scope takes no orgId, teamId or eventTypeId."),
+            SubscriptionScope.Organization when teamId is not null || eventTypeId is not null =>
+                ("invalid_scope", "The organization scope takes orgId only."),
+            SubscriptionScope.Organization when (orgId ?? defaultOrg) is null =>
+                ("missing_id", "The organization scope needs orgId (or CalCom__OrganizationId set)."),
+            SubscriptionScope.EventType when orgId is not null || teamId is not null =>
+                ("invalid_scope", "The eventType scope takes eventTypeId only."),
+            SubscriptionScope.EventType when eventTypeId is null => ("missing_id", "The eventType scope needs eventTypeId."),
+            SubscriptionScope.TeamEventType when orgId is not null =>
+                ("invalid_scope", "The teamEventType scope takes teamId and eventTypeId only."),
+            SubscriptionScope.TeamEventType when teamId is null || eventTypeId is null =>
+                ("missing_id", "The teamEventType scope needs teamId and eventTypeId."),
+            _ => null,
+        };
+        if (problem is var (code, message))
+        {
+            return Invalid(code, message);
         }
+        var scope = scopeName == SubscriptionScope.Organization
+            ? new SubscriptionScope(scopeName, OrgId: orgId ?? defaultOrg)
+            : new SubscriptionScope(scopeName, TeamId: teamId, EventTypeId: eventTypeId);
 
         IReadOnlyList<string> chosen = triggers
             ?? (SettingLists.Split(options.DefaultTriggers) is { Count: > 0 } configured ? [.. configured.Distinct(StringComparer.Ordinal)] : AllBookingTriggers);
         return new Result(new ConnectionRequest(scope, chosen, forwardUrl));
-    }
-
-    private static string? ReadTriggers(JsonElement value, out List<string>? triggers)
-    {
-        triggers = null;
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            return "triggers must be an array of trigger names.";
-        }
-        var list = new List<string>();
-        foreach (var item in value.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.String || !SettingChecks.TriggerName().IsMatch(item.GetString()!) || item.GetString()!.Length > 100)
-            {
-                return "Each trigger must be a name such as BOOKING_CREATED (capital letters, digits and underscores).";
-            }
-            if (!list.Contains(item.GetString()!, StringComparer.Ordinal))
-            {
-                list.Add(item.GetString()!);
-            }
-        }
-        if (list.Count == 0)
-        {
-            return "triggers must name at least one trigger (leave it out for the defaults).";
-        }
-        if (list.Count > MaxTriggers)
-        {
-            return $"triggers may name at most {MaxTriggers} triggers.";
-        }
-        triggers = list;
-        return null;
     }
 
     /// <summary>Null when <paramref name="value"/> is an acceptable forward URL, else what is wrong with it.</summary>
