@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace CalWebhookFunctions.Configuration;
 
 /// <summary>Settings under <c>CalCom__*</c>: the Cal.com integration (signing secrets and API access).</summary>
@@ -6,6 +8,7 @@ public sealed class CalComOptions
     public const string Section = "CalCom";
 
     /// <summary>The integration secret Cal.com signs deliveries with. Required.</summary>
+    [Required]
     public string WebhookSecret { get; set; } = "";
 
     /// <summary>Comma-separated secrets still accepted while a rotation is under way.</summary>
@@ -17,17 +20,22 @@ public sealed class CalComOptions
     /// </summary>
     public bool ConnectionBoundSecrets { get; set; } = true;
 
+    [Required, AbsoluteHttpUrl]
     public string ApiBaseUrl { get; set; } = "https://api.cal.com";
 
     /// <summary>Default credential for the Cal.com API; never logged.</summary>
     public string? ApiKey { get; set; }
 
     /// <summary>Default organization for organization-scoped subscriptions (a positive integer).</summary>
+    [RegularExpression(@"^(?:\s*|0*[1-9][0-9]{0,17})$", ErrorMessage = "{0} must be a positive integer when set.")]
     public string? OrganizationId { get; set; }
 
+    [Required]
     public string ProviderConfigKey { get; set; } = "cal-com-oauth";
 
     /// <summary>Comma-separated trigger names; empty means every BOOKING_* trigger.</summary>
+    [RegularExpression(@"^(?>\s*)(?:[A-Z][A-Z0-9_]*(?>\s*))?(?:,(?>\s*)(?:[A-Z][A-Z0-9_]*(?>\s*))?)*$",
+        ErrorMessage = "{0} must be comma-separated trigger names such as BOOKING_CREATED.")]
     public string? DefaultTriggers { get; set; }
 
     /// <summary>The previous secrets as a list (blank entries dropped, whitespace trimmed).</summary>

@@ -19,9 +19,22 @@ public static class ConfigurationRegistration
 
     private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
+        where TValidator : class, IValidateOptions<TOptions>, new()
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        services.AddSingleton<IValidateOptions<TOptions>>(new SettingNames<TOptions>(new TValidator(), section));
+    }
+
+    /// <summary>
+    /// The generated validators name a property <c>TOptions.Key</c>; an operator sets it as the app setting
+    /// <c>Section__Key</c>, so every failure is reworded to name that.
+    /// </summary>
+    private sealed class SettingNames<TOptions>(IValidateOptions<TOptions> validator, string section) : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? name, TOptions options) =>
+            validator.Validate(name, options) is { Failed: true } result
+                ? ValidateOptionsResult.Fail(result.Failures.Select(f => f.Replace($"{typeof(TOptions).Name}.", $"{section}__", StringComparison.Ordinal)))
+                : ValidateOptionsResult.Success;
     }
 }

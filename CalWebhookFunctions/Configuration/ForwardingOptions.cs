@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace CalWebhookFunctions.Configuration;
 
 /// <summary>Settings under <c>Forwarding__*</c>: where and how accepted events are delivered.</summary>
@@ -8,19 +10,24 @@ public sealed class ForwardingOptions
     public const string DefaultRetrySchedule = "5s,30s,2m,10m,30m,1h,2h,4h,8h";
 
     /// <summary>The app's webhook endpoint. Required.</summary>
+    [Required, AbsoluteHttpUrl]
     public string Url { get; set; } = "";
 
     /// <summary>Secret for outbound signatures: <c>whsec_</c> + base64 of at least 24 bytes. Required; never logged.</summary>
+    [Required, StandardWebhooksSecret]
     public string SigningSecret { get; set; } = "";
 
     /// <summary>
     /// Comma-separated <c>whsec_</c> secrets of an outbound rotation: each forward is signed with every one of them too
     /// (one <c>v1,</c> signature each), so the app can switch secrets without a forward that fails to verify.
     /// </summary>
+    [StandardWebhooksSecret(EachEntry = true)]
     public string PreviousSigningSecrets { get; set; } = "";
 
+    [Range(1, 600, ErrorMessage = "{0} must be between {1} and {2}.")]
     public int TimeoutSeconds { get; set; } = 15;
 
+    [RetrySchedule]
     public string RetrySchedule { get; set; } = DefaultRetrySchedule;
 
     /// <summary>The current secret first, then the previous ones (without repeats).</summary>

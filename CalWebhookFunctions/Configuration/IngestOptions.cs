@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace CalWebhookFunctions.Configuration;
 
 /// <summary>Settings under <c>Ingest__*</c>.</summary>
@@ -11,5 +13,6 @@ public sealed class IngestOptions
     public const long UpperMaxBodyBytes = 100L * 1024 * 1024;
 
     /// <summary>Larger bodies are refused with 413 before they are read.</summary>
+    [Range(1L, UpperMaxBodyBytes, ErrorMessage = "{0} must be between {1} and {2}.")]
     public long MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
 }

@@ -65,11 +65,29 @@ public class StartupValidationTests
     [InlineData("Deliveries:RetentionDays", "-3", "Deliveries__RetentionDays")]
     [InlineData("CalCom:OrganizationId", "acme", "CalCom__OrganizationId")]
     [InlineData("CalCom:DefaultTriggers", "BOOKING_CREATED,booking cancelled", "CalCom__DefaultTriggers")]
+    [InlineData("CalCom:DefaultTriggers", "BOOKING_CREATED BOOKING_CANCELLED", "CalCom__DefaultTriggers")]
+    [InlineData("CalCom:OrganizationId", "0", "CalCom__OrganizationId")]
+    [InlineData("Forwarding:Url", "https://app.example.com/hook#part", "Forwarding__Url")]
+    [InlineData("Ingest:MaxBodyBytes", "104857601", "Ingest__MaxBodyBytes")]
     public async Task Invalid_setting_stops_the_app_naming_it(string key, string value, string settingName)
     {
         var failure = await StartFailureAsync(key, value);
         var validation = Assert.IsType<OptionsValidationException>(failure);
         Assert.Contains(validation.Failures, f => f.Contains(settingName, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("CalCom:DefaultTriggers", " BOOKING_CREATED , ,MEETING_ENDED, ")]
+    [InlineData("CalCom:DefaultTriggers", "")]
+    [InlineData("CalCom:OrganizationId", "007")]
+    [InlineData("CalCom:OrganizationId", "")]
+    [InlineData("Forwarding:RetrySchedule", "20ms, 7d")]
+    [InlineData("Ingest:MaxBodyBytes", "104857600")]
+    [InlineData("Deliveries:RetentionDays", "3650")]
+    public async Task Valid_edge_values_start(string key, string value)
+    {
+        await using var app = await TestApp.StartAsync(Storage, new Dictionary<string, string?> { [key] = value });
+        Assert.NotNull(app.Get<IOptions<CalWebhookFunctions.Configuration.CalComOptions>>().Value);
     }
 
     [Fact]
