@@ -55,7 +55,9 @@ public class ReceivePathBenchmarks
         _ingestor = _services.GetRequiredService<WebhookIngestor>();
 
         _body = CalPayloads.BookingCreated(2 * 1024);
-        _signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), _body));
+        // Signed as Cal.com signs for conn-1 under the default connection-bound secrets: with its derived secret.
+        _signature = Convert.ToHexStringLower(HMACSHA256.HashData(
+            Encoding.UTF8.GetBytes(_services.GetRequiredService<WebhookSecrets>().SubscriptionSecretFor("conn-1")), _body));
 
         // The floor sends exactly what the receive path sends: the serialized queue message.
         _floorMessage = new BinaryData(PendingWebhooks.Serialize(new QueuedWebhook

@@ -56,7 +56,9 @@ public static class LoadRun
         var listener = new HostQueueListener(queue, storage.RawQueue(StorageNames.WebhookQueue + FinalDequeueMiddleware.PoisonSuffix),
             text => forward.Run(text, CancellationToken.None));
 
-        var senders = new LoadSenders(options, new Uri(app.BaseAddress, "api/webhooks/cal"), Encoding.UTF8.GetBytes(RelayUnderTest.WebhookSecret));
+        var secrets = services.GetRequiredService<WebhookSecrets>();
+        var senders = new LoadSenders(options, new Uri(app.BaseAddress, "api/webhooks/cal"),
+            connectionId => Encoding.UTF8.GetBytes(secrets.SubscriptionSecretFor(connectionId)));
         var requestsBefore = storageRequests.Total;
         var kindsBefore = storageRequests.ByKind().ToDictionary(k => k.Kind);
         var cpuBefore = ProcessCpu.Now();

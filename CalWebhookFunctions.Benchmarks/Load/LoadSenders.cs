@@ -14,9 +14,10 @@ namespace CalWebhookFunctions.Benchmarks.Load;
 /// Cal.com's side of the run: <see cref="LoadOptions.Senders"/> concurrent senders post <see cref="LoadOptions.Count"/>
 /// signed deliveries (each a distinct booking, so a distinct webhook-id) to the ingest URL, each giving up after
 /// <see cref="LoadOptions.SendTimeoutSeconds"/>; every <see cref="LoadOptions.RejectEvery"/>-th request of a sender
-/// is followed by one with a bad signature, timed as the reject path on the same server.
+/// is followed by one with a bad signature, timed as the reject path on the same server. Each delivery is signed with
+/// the key <c>keyFor</c> gives its connection (the connection's derived secret, as Cal.com signs for a registered one).
 /// </summary>
-public sealed class LoadSenders(LoadOptions options, Uri ingestUrl, byte[] webhookSecret)
+public sealed class LoadSenders(LoadOptions options, Uri ingestUrl, Func<string, byte[]> keyFor)
 {
     private readonly ConcurrentBag<double> _ackMs = [];
     private readonly ConcurrentBag<double> _rejectMs = [];
@@ -65,7 +66,7 @@ public sealed class LoadSenders(LoadOptions options, Uri ingestUrl, byte[] webho
             {
                 var body = RelayUnderTest.WithUid(template, index);
                 var connectionId = options.Connections == 0 ? "load-unregistered" : LoadRun.ConnectionId(index % options.Connections);
-                var (status, ms) = await PostAsync(http, connectionId, body, CalSignature.Sign(body, webhookSecret), bound);
+                var (status, ms) = await PostAsync(http, connectionId, body, CalSignature.Sign(body, keyFor(connectionId)), bound);
                 if (status is HttpStatusCode.OK or HttpStatusCode.Accepted)
                 {
                     _ackMs.Add(ms);

@@ -29,7 +29,8 @@ public static class MemoryAtScale
         var ingestor = relay.Get<WebhookIngestor>();
         var function = new ForwardCalWebhook(relay.Get<WebhookForwarder>());
         var queue = relay.Queues.GetQueueClient(StorageNames.WebhookQueue);
-        var key = Encoding.UTF8.GetBytes(RelayUnderTest.WebhookSecret);
+        // The connection's derived secret, as Cal.com signs for it under the default connection-bound secrets.
+        var key = Encoding.UTF8.GetBytes(relay.Get<WebhookSecrets>().SubscriptionSecretFor(RelayUnderTest.ConnectionId));
 
         // Warm up: a few events of each size through both paths, so JIT and connection pools are not counted.
         var small = RelayUnderTest.Template(SmallBody);
