@@ -18,9 +18,12 @@ public static class AlertTypes
     public const string SubscriptionOrphaned = "subscription.orphaned";
 }
 
-/// <summary>An alert waiting in <c>cal-alerts</c>: <see cref="Id"/> becomes the stable <c>webhook-id</c> of every attempt.</summary>
+/// <summary>
+/// An alert waiting in <c>cal-alerts</c>: <see cref="Id"/> becomes the stable <c>webhook-id</c> of every attempt. (Not named
+/// <c>id</c> in the JSON: the worker turns a queue message's JSON properties into binding data, where <c>Id</c> is the message id.)
+/// </summary>
 public sealed record AlertMessage(
-    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("alertId")] string Id,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("at")] DateTimeOffset At,
     [property: JsonPropertyName("data")] JsonObject Data);
