@@ -31,7 +31,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
             await ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
                 bodyInBlob: true, CancellationToken.None).ConfigureAwait(false);
         }
-        metrics.Forwarded();
+        metrics.Forwarded(time.GetUtcNow() - message.ReceivedAt);
         ForwardingLog.Delivered(logger, message.EventId, webhookId, message.ConnectionId, matched, sent.Result.Status!.Value, attempt, sent.ElapsedMs);
         await RemoveBodyAsync(message).ConfigureAwait(false);
         return new Recorded(sent.Claim, ForwardOutcome.Delivered);
