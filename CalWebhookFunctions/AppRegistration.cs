@@ -26,6 +26,7 @@ public static class AppRegistration
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
         services.AddOperations(configuration);
+        services.AddDeliveries();
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)
