@@ -57,6 +57,10 @@ param forwardingSigningSecret string
 @secure()
 param forwardingPreviousSigningSecrets string = ''
 
+@description('Alerts__SigningSecret: whsec_ secret the operational alerts are signed with (required when alertsUrl is set; empty: not stored).')
+@secure()
+param alertsSigningSecret string = ''
+
 @description('CalCom__ApiKey: default credential for the Cal.com API (empty: callers send X-Cal-Access-Token).')
 @secure()
 param calComApiKey string = ''
@@ -101,6 +105,14 @@ param ingestMaxBodyBytes int = 1048576
 @maxValue(3650)
 param deliveriesRetentionDays int = 30
 
+@description('Alerts__Url: where operational alerts are POSTed (empty: alerts off).')
+param alertsUrl string = ''
+
+@description('Alerts__RateLimitSeconds: after an alert, others of the same type and target are held back this long.')
+@minValue(0)
+@maxValue(86400)
+param alertsRateLimitSeconds int = 300
+
 // ---- Names -----------------------------------------------------------------------------------------------------------
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, appName))
@@ -116,6 +128,7 @@ var secretNames = {
   signingSecret: 'forwarding-signing-secret'
   previousSigningSecrets: 'forwarding-previous-signing-secrets'
   apiKey: 'calcom-api-key'
+  alertsSigningSecret: 'alerts-signing-secret'
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -163,6 +176,7 @@ module vault 'modules/keyvault.bicep' = {
     signingSecret: forwardingSigningSecret
     previousSigningSecrets: forwardingPreviousSigningSecrets
     apiKey: calComApiKey
+    alertsSigningSecret: alertsSigningSecret
     tags: tags
   }
 }
@@ -205,6 +219,9 @@ module functionApp 'modules/functionapp.bicep' = {
       Forwarding__RetrySchedule: forwardingRetrySchedule
       Ingest__MaxBodyBytes: string(ingestMaxBodyBytes)
       Deliveries__RetentionDays: string(deliveriesRetentionDays)
+      Alerts__Url: alertsUrl
+      Alerts__RateLimitSeconds: string(alertsRateLimitSeconds)
+      Alerts__SigningSecret: empty(alertsSigningSecret) ? '' : keyVaultReference(vault.outputs.uri, secretNames.alertsSigningSecret)
     }
     tags: tags
   }

@@ -13,6 +13,8 @@ param forwardingSigningSecret = readEnvironmentVariable('FORWARDING_SIGNING_SECR
 param calComPreviousWebhookSecrets = readEnvironmentVariable('CAL_PREVIOUS_WEBHOOK_SECRETS', '')
 param forwardingPreviousSigningSecrets = readEnvironmentVariable('FORWARDING_PREVIOUS_SIGNING_SECRETS', '')
 param calComApiKey = readEnvironmentVariable('CAL_API_KEY', '')
+param alertsUrl = readEnvironmentVariable('ALERTS_URL', '')
+param alertsSigningSecret = readEnvironmentVariable('ALERTS_SIGNING_SECRET', '')
 
 // Every other setting keeps the app's default; uncomment to change one.
 // param calComApiBaseUrl = 'https://api.cal.eu'

@@ -11,7 +11,7 @@ namespace CalWebhookFunctions.Operations;
 /// <c>GET /api/stats</c>: counts of the current hour and the 23 before it (<see cref="Window"/>), summed over every
 /// instance's hourly row (at most <see cref="StatsStore.MaxRowsRead"/> rows of one partition), plus a live reading of the
 /// queues (two properties calls and one peek). This instance's counts are written first, so they are included at once;
-/// other instances' counts are at most a minute old. Statuses: <c>accepted</c> (verified and stored by ingest),
+/// other instances' counts are at most a minute old. <c>hours</c>: the 24 hours of the window, oldest first, each present. Statuses: <c>accepted</c> (verified and stored by ingest),
 /// <c>delivered</c> (the app answered 2xx), <c>retried</c> (an attempt scheduled again after a retryable failure or
 /// storage trouble; one event can count several times), <c>dead_lettered</c> (moved to <c>cal-webhooks-poison</c>).
 /// </summary>
@@ -60,7 +60,9 @@ public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider ti
                     [StorageNames.WebhookPoisonQueue] = queues.DeadLetterDepth,
                 },
                 queues.OldestPendingAge is { } age ? Math.Round(age.TotalSeconds, 3) : null,
-                latency);
+                latency,
+                [.. Enumerable.Range(0, 24).Select(i => since.AddHours(i)).Select(hour => new HourBody(hour,
+                    stats.Get(hour, "status:accepted"), stats.Get(hour, "status:delivered"), stats.Get(hour, "status:dead_lettered")))]);
             return TypedResults.Json(body, StatsRouteJsonContext.Default.StatsBody);
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
@@ -80,7 +82,15 @@ public sealed record StatsBody(
     [property: JsonPropertyName("refusedByReason")] IReadOnlyDictionary<string, long> RefusedByReason,
     [property: JsonPropertyName("queueDepth")] IReadOnlyDictionary<string, long> QueueDepth,
     [property: JsonPropertyName("oldestPendingAgeSeconds")] double? OldestPendingAgeSeconds,
-    [property: JsonPropertyName("forwardLatencyMs")] LatencyBody? ForwardLatencyMs);
+    [property: JsonPropertyName("forwardLatencyMs")] LatencyBody? ForwardLatencyMs,
+    [property: JsonPropertyName("hours")] IReadOnlyList<HourBody> Hours);
+
+/// <summary>One hour of the window (every hour present, oldest first, zeros included) for the console's chart.</summary>
+public sealed record HourBody(
+    [property: JsonPropertyName("hour")] DateTimeOffset Hour,
+    [property: JsonPropertyName("accepted")] long Accepted,
+    [property: JsonPropertyName("delivered")] long Delivered,
+    [property: JsonPropertyName("deadLettered")] long DeadLettered);
 
 /// <summary>Received → delivered, from the histogram: each percentile is its bucket's upper bound (at most 19 % high).</summary>
 public sealed record LatencyBody(

@@ -11,13 +11,14 @@ param identityId string
 @description('Principal (object) id of the app\'s managed identity.')
 param principalId string
 
-@description('Names of the five secrets in the vault.')
+@description('Names of the six secrets in the vault.')
 param secretNames {
   webhookSecret: string
   previousWebhookSecrets: string
   signingSecret: string
   previousSigningSecrets: string
   apiKey: string
+  alertsSigningSecret: string
 }
 
 @secure()
@@ -37,6 +38,10 @@ param previousSigningSecrets string
 @description('Empty: not stored.')
 @secure()
 param apiKey string
+
+@description('Empty: not stored.')
+@secure()
+param alertsSigningSecret string
 
 param tags object
 
@@ -101,6 +106,15 @@ resource apiKeyValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty
   name: secretNames.apiKey
   properties: {
     value: apiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource alertsSigningSecretValue 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(alertsSigningSecret)) {
+  parent: vault
+  name: secretNames.alertsSigningSecret
+  properties: {
+    value: alertsSigningSecret
     contentType: 'text/plain'
   }
 }

@@ -63,6 +63,12 @@ public class StatsTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         Assert.Equal(1, latency.GetProperty("count").GetInt64());
         Assert.True(latency.GetProperty("p50").GetDouble() >= 10);
         Assert.True(latency.GetProperty("p95").GetDouble() >= latency.GetProperty("p50").GetDouble());
+        var hours = stats.GetProperty("hours").EnumerateArray().ToList();
+        Assert.Equal(24, hours.Count);
+        Assert.Equal(StatsCollector.Hour(DateTimeOffset.UtcNow), hours[^1].GetProperty("hour").GetDateTimeOffset());
+        Assert.Equal((2, 1, 1), (hours[^1].GetProperty("accepted").GetInt64(), hours[^1].GetProperty("delivered").GetInt64(),
+            hours[^1].GetProperty("deadLettered").GetInt64()));
+        Assert.All(hours[..^1], h => Assert.Equal(0, h.GetProperty("accepted").GetInt64()));
     }
 
     [Fact]
@@ -86,6 +92,12 @@ public class StatsTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
         var (_, stats) = await OperationsHttp.GetAsync(client, "api/stats");
 
         Assert.Equal(12, stats.GetProperty("byStatus").GetProperty("accepted").GetInt64());
+        var hours = stats.GetProperty("hours").EnumerateArray().Select(h => (h.GetProperty("hour").GetDateTimeOffset(), h.GetProperty("accepted").GetInt64()))
+            .ToList();
+        Assert.Equal(Enumerable.Range(0, 24).Select(i => now.AddHours(i - 23)), hours.Select(h => h.Item1)); // every hour, oldest first
+        Assert.Equal(7, hours[0].Item2);
+        Assert.Equal(5, hours[^1].Item2);
+        Assert.Equal(12, hours.Sum(h => h.Item2));
         Assert.Equal(12, stats.GetProperty("byTrigger").GetProperty("PING").GetInt64());
         Assert.Equal(4, stats.GetProperty("forwardLatencyMs").GetProperty("count").GetInt64());
         Assert.Equal(Math.Round(LatencyBuckets.UpperBoundMs(3)), stats.GetProperty("forwardLatencyMs").GetProperty("p95").GetDouble());

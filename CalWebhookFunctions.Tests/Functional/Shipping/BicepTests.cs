@@ -116,7 +116,7 @@ public sealed class BicepTests
             .GetProperty("parameters").GetProperty("productSettings").GetProperty("value");
 
         foreach (var secret in new[] { "CalCom__WebhookSecret", "Forwarding__SigningSecret", "CalCom__ApiKey", "CalCom__PreviousWebhookSecrets",
-                     "Forwarding__PreviousSigningSecrets" })
+                     "Forwarding__PreviousSigningSecrets", "Alerts__SigningSecret" })
         {
             Assert.Contains("keyVaultReference", settings.GetProperty(secret).GetString(), StringComparison.Ordinal);
         }
@@ -124,20 +124,21 @@ public sealed class BicepTests
             .Single(m => m.Name == "keyVaultReference").Value.GetProperty("output").GetProperty("value").GetString();
         Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}secrets/{1})'", function, StringComparison.Ordinal);
         foreach (var secureParameter in new[] { "calComWebhookSecret", "forwardingSigningSecret", "calComApiKey", "calComPreviousWebhookSecrets",
-                     "forwardingPreviousSigningSecrets" })
+                     "forwardingPreviousSigningSecrets", "alertsSigningSecret" })
         {
             Assert.Equal("securestring", json.GetProperty("parameters").GetProperty(secureParameter).GetProperty("type").GetString());
         }
 
         // The vault module takes them as secure strings and stores the two optional ones only when given.
         var vault = NestedTemplate(json, "vault");
-        foreach (var secureParameter in new[] { "webhookSecret", "previousWebhookSecrets", "signingSecret", "previousSigningSecrets", "apiKey" })
+        foreach (var secureParameter in new[] { "webhookSecret", "previousWebhookSecrets", "signingSecret", "previousSigningSecrets", "apiKey",
+                     "alertsSigningSecret" })
         {
             Assert.Equal("securestring", vault.GetProperty("parameters").GetProperty(secureParameter).GetProperty("type").GetString());
         }
         var stored = NestedResources(json).Where(r => r.Type == "Microsoft.KeyVault/vaults/secrets")
             .Select(r => r.Body.TryGetProperty("condition", out var c) ? c.GetString() : "always").Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["[not(empty(parameters('apiKey')))]", "[not(empty(parameters('previousSigningSecrets')))]",
+        Assert.Equal(["[not(empty(parameters('alertsSigningSecret')))]", "[not(empty(parameters('apiKey')))]", "[not(empty(parameters('previousSigningSecrets')))]",
             "[not(empty(parameters('previousWebhookSecrets')))]", "always", "always"], stored);
     }
 

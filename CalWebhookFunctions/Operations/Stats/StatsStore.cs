@@ -67,13 +67,14 @@ public sealed class StatsStore(StorageAccount storage, StatsCollector collector,
     public async Task<MergedStats> ReadAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var byHour = new Dictionary<DateTimeOffset, Dictionary<string, long>>();
         var latency = new long[LatencyBuckets.Count];
         var from = StatsCollector.Hour(since).ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey} and RowKey ge {from}");
         var rows = 0;
         try
         {
-            await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["Counts", "Latency"], cancellationToken: cancellationToken)
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey", "Counts", "Latency"], cancellationToken: cancellationToken)
                                .ConfigureAwait(false))
             {
                 if (++rows > MaxRowsRead)
@@ -83,9 +84,15 @@ public sealed class StatsStore(StorageAccount storage, StatsCollector collector,
                 if (row.GetString("Counts") is { } json
                     && JsonSerializer.Deserialize(json, StatsJsonContext.Default.IReadOnlyDictionaryStringInt64) is { } hourCounts)
                 {
+                    var hour = HourOf(row.RowKey);
+                    var ofHour = hour is null ? null : byHour.TryGetValue(hour.Value, out var known) ? known : byHour[hour.Value] = new(StringComparer.Ordinal);
                     foreach (var (name, count) in hourCounts)
                     {
                         counts[name] = counts.GetValueOrDefault(name) + count;
+                        if (ofHour is not null && name.StartsWith("status:", StringComparison.Ordinal))
+                        {
+                            ofHour[name] = ofHour.GetValueOrDefault(name) + count;
+                        }
                     }
                 }
                 var buckets = LatencyBuckets.Read(row.GetString("Latency"));
@@ -99,7 +106,7 @@ public sealed class StatsStore(StorageAccount storage, StatsCollector collector,
         {
             // Nothing counted yet.
         }
-        return new MergedStats(counts, latency);
+        return new MergedStats(counts, latency, byHour.ToDictionary(h => h.Key, h => (IReadOnlyDictionary<string, long>)h.Value));
     }
 
     /// <summary>Deletes up to <paramref name="max"/> hourly rows older than the retention.</summary>
@@ -110,14 +117,24 @@ public sealed class StatsStore(StorageAccount storage, StatsCollector collector,
         return await TableSweep.DeleteAsync(_table, filter, max, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The hour a row key names, or null when it names none.</summary>
+    public static DateTimeOffset? HourOf(string rowKey) =>
+        rowKey.Length >= 10 && DateTimeOffset.TryParseExact(rowKey[..10], "yyyyMMddHH", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour) ? hour : null;
+
     public static string RowKey(DateTimeOffset hour, string instance) =>
         hour.ToString("yyyyMMddHH", CultureInfo.InvariantCulture) + "_" + instance;
 }
 
 /// <summary>Counts of many rows added up.</summary>
-public sealed record MergedStats(IReadOnlyDictionary<string, long> Counts, long[] Latency)
+public sealed record MergedStats(IReadOnlyDictionary<string, long> Counts, long[] Latency,
+    IReadOnlyDictionary<DateTimeOffset, IReadOnlyDictionary<string, long>> StatusByHour)
 {
     public long Get(string name) => Counts.GetValueOrDefault(name);
+
+    /// <summary>A <c>status:</c> count of one hour (0 when nothing was counted then).</summary>
+    public long Get(DateTimeOffset hour, string name) =>
+        StatusByHour.TryGetValue(hour, out var counts) ? counts.GetValueOrDefault(name) : 0;
 
     /// <summary>The names of one kind (<c>trigger</c>, <c>refused</c>, …) with their counts, without the prefix.</summary>
     public SortedDictionary<string, long> Of(string kind) =>
