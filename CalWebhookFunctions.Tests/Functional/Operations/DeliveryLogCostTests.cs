@@ -114,4 +114,15 @@ public class DeliveryLogCostTests(AzuriteFixture azurite) : IClassFixture<Azurit
         Assert.Equal(600, removed);
         Assert.Empty((await harness.AllPagesAsync("limit=10")).EventIds);
     }
+
+    [Fact]
+    public async Task Dedup_records_are_kept_for_Deliveries_RetentionDays()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Deliveries:RetentionDays"] = "3" });
+
+        await harness.ForwardAsync(CalDeliveries.BookingCreated());
+
+        var record = Assert.Single(await harness.Forwarding.DeliveryRecordsAsync());
+        Assert.InRange(record.ExpiresAt, DateTimeOffset.UtcNow.AddDays(3).AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(3));
+    }
 }
