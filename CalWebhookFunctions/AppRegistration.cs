@@ -25,6 +25,7 @@ public static class AppRegistration
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
+        services.AddOperations(configuration);
         services.AddDeliveries();
         services
             .AddCalWebhookOptions(configuration)

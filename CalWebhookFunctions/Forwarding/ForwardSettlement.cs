@@ -38,7 +38,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
                     bodyInBlob: true, CancellationToken.None),
                 log.TryRecordAsync(message, webhookId, outcome, body)).ConfigureAwait(false);
         }
-        metrics.Forwarded();
+        metrics.Forwarded(time.GetUtcNow() - message.ReceivedAt);
         ForwardingLog.Delivered(logger, message.EventId, webhookId, message.ConnectionId, route.Matched, sent.Result.Status!.Value, attempt, sent.ElapsedMs);
         return new Recorded(sent.Claim, ForwardOutcome.Delivered);
     }
