@@ -1,6 +1,8 @@
 using Azure;
 using Azure.Data.Tables;
+using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Storage;
+using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Forwarding;
 
@@ -53,12 +55,15 @@ public sealed record DeliveryClaim(ClaimStatus Status, string WebhookId, ETag ET
 /// <summary>
 /// The <c>CalDeliveries</c> table: at most one forward per <c>webhook-id</c> at a time, and none after a success.
 /// Before sending, an attempt claims the id (insert, or take over an expired claim with the row's ETag); after a 2xx
-/// it marks the id delivered; after a failure it releases the claim. Rows are kept for <see cref="Retention"/>.
+/// it marks the id delivered; after a failure it releases the claim. Rows are kept for <c>Deliveries__RetentionDays</c>.
 /// </summary>
-public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
+public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IOptions<DeliveriesOptions> options)
 {
+    /// <summary>The default of how long a delivered webhook-id is remembered (<c>Deliveries__RetentionDays</c>).</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(DeliveriesOptions.DefaultRetentionDays);
+
     /// <summary>How long a delivered webhook-id is remembered: far longer than any retry schedule or Cal.com retry.</summary>
-    public static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+    private readonly TimeSpan _retention = options.Value.Retention;
 
     public const string EventKeyPrefix = "event_";
 
@@ -155,7 +160,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
             ConnectionId = connectionId,
             LeaseUntil = now + lease,
             Attempts = attempt,
-            ExpiresAt = now + Retention,
+            ExpiresAt = now + _retention,
         };
     }
 
@@ -173,7 +178,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
             DeliveredAt = now,
             StatusCode = status,
             Attempts = attempts,
-            ExpiresAt = now + Retention,
+            ExpiresAt = now + _retention,
         };
         await _table.UpsertEntityAsync(record, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         if (bodyInBlob)

@@ -91,11 +91,11 @@ internal sealed class DeliveriesHarness : IAsyncDisposable
 
     /// <summary>A log entry written straight through the app's <see cref="DeliveryLog"/>, for an event received at <paramref name="receivedAt"/>.</summary>
     public async Task<QueuedWebhook> LogAsync(DateTimeOffset receivedAt, string? connectionId, string status, string trigger = "BOOKING_CREATED",
-        int attempts = 1)
+        int attempts = 1, string? eventId = null)
     {
         var body = System.Text.Encoding.UTF8.GetBytes(
             $"{{\"triggerEvent\":\"{trigger}\",\"createdAt\":\"2026-11-26T10:00:00.000Z\",\"payload\":{{\"uid\":\"bk_{receivedAt.ToUnixTimeMilliseconds()}\"}}}}");
-        var message = ForwardingHarness.NewEvent(body, connectionId, Guid.CreateVersion7(receivedAt).ToString("N")) with { ReceivedAt = receivedAt };
+        var message = ForwardingHarness.NewEvent(body, connectionId, eventId ?? Guid.CreateVersion7(receivedAt).ToString("N")) with { ReceivedAt = receivedAt };
         var outcome = new LoggedOutcome(status, attempts, connectionId is not null, Receiver.Url, LastStatus: 200,
             DeliveredAt: status == DeliveryStatus.Delivered ? receivedAt : null,
             Attempt: new LoggedAttempt(attempts, receivedAt, 200, 5, null, "ok"));

@@ -186,3 +186,40 @@ public class DeliveryDetailTests(AzuriteFixture azurite) : IClassFixture<Azurite
         Assert.Equal(2, harness.Receiver.Deliveries.Count); // the first delivery and one redelivery
     }
 }
+
+/// <summary>The pending mark after a re-enqueue never hides an outcome the forwarder wrote in between.</summary>
+public class DeliveryPendingMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task A_pending_mark_read_before_a_newer_outcome_is_not_written()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite);
+        var message = await harness.LogAsync(DateTimeOffset.UtcNow, "alpha", CalWebhookFunctions.Operations.DeliveryStatus.DeadLettered);
+        var reader = harness.App.Get<CalWebhookFunctions.Operations.DeliveryLogReader>();
+        var log = harness.App.Get<CalWebhookFunctions.Operations.DeliveryLog>();
+        var readBeforeEnqueue = (await reader.FindAsync(message.EventId, withBody: true, CancellationToken.None))!;
+        // The copy was enqueued and the forwarder delivered it before the route got to mark it pending.
+        await harness.LogAsync(message.ReceivedAt, "alpha", CalWebhookFunctions.Operations.DeliveryStatus.Delivered, attempts: 2,
+            eventId: message.EventId);
+
+        var marked = await log.MarkPendingAsync(readBeforeEnqueue, CancellationToken.None);
+
+        Assert.False(marked);
+        var (_, ids) = await harness.AllPagesAsync("status=delivered&connectionId=alpha");
+        Assert.Equal([message.EventId], ids);
+        Assert.Empty((await harness.AllPagesAsync("status=pending")).EventIds);
+    }
+
+    [Fact]
+    public async Task A_pending_mark_on_an_unchanged_entry_updates_the_summary_and_the_connection_index()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite);
+        var message = await harness.LogAsync(DateTimeOffset.UtcNow, "alpha", CalWebhookFunctions.Operations.DeliveryStatus.DeadLettered);
+        var entry = (await harness.App.Get<CalWebhookFunctions.Operations.DeliveryLogReader>().FindAsync(message.EventId, true, CancellationToken.None))!;
+
+        Assert.True(await harness.App.Get<CalWebhookFunctions.Operations.DeliveryLog>().MarkPendingAsync(entry, CancellationToken.None));
+
+        Assert.Equal([message.EventId], (await harness.AllPagesAsync("status=pending")).EventIds);
+        Assert.Equal([message.EventId], (await harness.AllPagesAsync("status=pending&connectionId=alpha")).EventIds);
+    }
+}

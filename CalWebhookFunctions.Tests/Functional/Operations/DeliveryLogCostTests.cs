@@ -8,7 +8,7 @@ namespace CalWebhookFunctions.Tests.Functional.Operations;
 /// The log's storage cost, counted request by request through the SDK pipelines: one table call per attempt on the forward
 /// path, and a retention run bounded by its budget however much is kept.
 /// </summary>
-public class DeliveryLogCostTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+public class DeliveryLogCostTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private static readonly Dictionary<string, string?> ThirtyDays = new() { ["Deliveries:RetentionDays"] = "30" };
 
@@ -69,8 +69,9 @@ public class DeliveryLogCostTests(AzuriteFixture azurite) : IClassFixture<Azurit
 
         var run = await harness.App.Get<DeliveryLogRetention>().SweepAsync(maxCalls: 100, CancellationToken.None);
 
-        // 300 events × 3 rows (summary, index, attempt) in 2 partitions: 9 batches of ≤ 100 rows, 1 page of keys and the
-        // empty page that ends it; blobs: a listing, 3 deletes, the listing that ends it.
+        // 300 events × 3 rows (summary, index, attempt) in 2 partitions of 450: 10 batches of ≤ 100 rows, 1 page of keys and
+        // the empty page that ends it; blobs: a listing, 3 deletes, the listing that ends it.
+        output.WriteLine($"retention: {run.Rows} rows, {run.Blobs} blobs, {harness.Tables.Count} table calls, {harness.Blobs.Count} blob calls");
         Assert.Equal(900, run.Rows);
         Assert.Equal(3, run.Blobs);
         Assert.True(harness.Tables.Count <= 2 + 10, $"{harness.Tables.Count} table calls");
@@ -113,5 +114,16 @@ public class DeliveryLogCostTests(AzuriteFixture azurite) : IClassFixture<Azurit
         }
         Assert.Equal(600, removed);
         Assert.Empty((await harness.AllPagesAsync("limit=10")).EventIds);
+    }
+
+    [Fact]
+    public async Task Dedup_records_are_kept_for_Deliveries_RetentionDays()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Deliveries:RetentionDays"] = "3" });
+
+        await harness.ForwardAsync(CalDeliveries.BookingCreated());
+
+        var record = Assert.Single(await harness.Forwarding.DeliveryRecordsAsync());
+        Assert.InRange(record.ExpiresAt, DateTimeOffset.UtcNow.AddDays(3).AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(3));
     }
 }
