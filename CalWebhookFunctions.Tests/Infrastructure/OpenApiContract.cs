@@ -87,6 +87,29 @@ public static class OpenApiContract
         return body;
     }
 
+    /// <summary>
+    /// Asserts <paramref name="response"/> has the <paramref name="expected"/> status (and, for an error, the
+    /// <paramref name="error"/> code), then that the document allows it (<see cref="AssertAnswerAsync(HttpResponseMessage, string, string)"/>).
+    /// Returns the JSON body, or <c>default</c> when the answer has none (or is not JSON).
+    /// </summary>
+    public static async Task<JsonElement> AssertAnswerAsync(HttpResponseMessage response, string method, string pathTemplate,
+        System.Net.HttpStatusCode expected, string? error = null)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        await response.Content.LoadIntoBufferAsync();
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{method} {pathTemplate}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        var body = await AssertAnswerAsync(response, method, pathTemplate);
+        var json = body.Length == 0 || response.Content.Headers.ContentType?.MediaType != "application/json"
+            ? default
+            : JsonDocument.Parse(body).RootElement.Clone();
+        if (error is not null)
+        {
+            Assert.Equal(error, json.GetProperty("error").GetString());
+        }
+        return json;
+    }
+
     /// <summary>Asserts <paramref name="json"/> is valid against the schema at the JSON pointer <paramref name="location"/> in the document.</summary>
     public static void AssertValid(byte[] json, string location, string what)
     {
