@@ -46,6 +46,25 @@ public class OpenApiDocumentTests
     }
 
     [Fact]
+    public void Every_reference_in_the_document_resolves()
+    {
+        var references = ReferencesIn(OpenApiContract.Document).ToList();
+        Assert.Contains("#/components/schemas/Error", references);
+        foreach (var reference in references)
+        {
+            Assert.True(reference.StartsWith('#') && OpenApiContract.TryResolve(reference[1..], out _, out _), $"{reference} does not resolve.");
+        }
+    }
+
+    private static IEnumerable<string> ReferencesIn(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p =>
+            p.Name == "$ref" && p.Value.ValueKind == JsonValueKind.String ? [p.Value.GetString()!] : ReferencesIn(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany(ReferencesIn),
+        _ => [],
+    };
+
+    [Fact]
     public void Every_http_function_is_documented_with_its_method_operation_id_and_auth_and_nothing_else_is()
     {
         var functions = HttpFunctions().ToList();
