@@ -72,7 +72,7 @@ public class OpenApiConnectionAnswersTests(AzuriteFixture storage) : IClassFixtu
         [
             (HttpMethod.Get, "api/connections/a%252Fb", null, "ambiguous_connection_id"),
             (HttpMethod.Get, "api/connections/a%01b", null, "invalid_connection_id"),
-            (HttpMethod.Get, "api/connections", null, "missing_connection_id"),
+            (HttpMethod.Delete, "api/connections", null, "missing_connection_id"),
             (HttpMethod.Get, "api/connections?id=", null, "invalid_connection_id"),
             (HttpMethod.Delete, "api/connections?id=a&id=b", null, "invalid_connection_id"),
             (HttpMethod.Put, "api/connections", null, "missing_connection_id"),
