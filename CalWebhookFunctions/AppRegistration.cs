@@ -2,6 +2,7 @@ using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
 using CalWebhookFunctions.Telemetry;
@@ -24,6 +25,8 @@ public static class AppRegistration
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
+        services.AddOperations(configuration);
+        services.AddDeliveries();
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)
