@@ -110,6 +110,15 @@ public static class OpenApiContract
         return json;
     }
 
+    /// <summary>Sends, then <see cref="AssertAnswerAsync(HttpResponseMessage, string, string, System.Net.HttpStatusCode, string?)"/> on the answer, disposed after.</summary>
+    public static async Task<JsonElement> AnswerAsync(Task<HttpResponseMessage> sending, string method, string pathTemplate,
+        System.Net.HttpStatusCode expected, string? error = null)
+    {
+        ArgumentNullException.ThrowIfNull(sending);
+        using var response = await sending;
+        return await AssertAnswerAsync(response, method, pathTemplate, expected, error);
+    }
+
     /// <summary>Asserts <paramref name="json"/> is valid against the schema at the JSON pointer <paramref name="location"/> in the document.</summary>
     public static void AssertValid(byte[] json, string location, string what)
     {
