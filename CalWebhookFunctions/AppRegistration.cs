@@ -2,6 +2,7 @@ using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
 using CalWebhookFunctions.Telemetry;
@@ -21,6 +22,7 @@ public static class AppRegistration
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
+        services.AddOperatorConsole();
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
