@@ -104,5 +104,5 @@ export async function checkKey(candidate) {
 
 /** The query-form address of a connection route: it carries any id exactly (ids may hold '/'). */
 export function connectionPath(action, connectionId) {
-  return { path: `connections/${action}`, query: { id: connectionId } };
+  return { path: action ? `connections/${action}` : 'connections', query: { id: connectionId } };
 }

@@ -13,12 +13,12 @@ const nav = document.getElementById('nav');
 const signOutButton = document.getElementById('sign-out');
 
 const routes = [
-  [/^overview$/, overview],
-  [/^deliveries$/, deliveries],
-  [/^deliveries\/(.+)$/, eventPage],
-  [/^dead-letters$/, deadLetters],
-  [/^connections$/, connections],
-  [/^rejections$/, rejections],
+  [/^overview$/, overview, 'Overview'],
+  [/^deliveries$/, deliveries, 'Deliveries'],
+  [/^deliveries\/(.+)$/, eventPage, 'Event'],
+  [/^dead-letters$/, deadLetters, 'Dead letters'],
+  [/^connections$/, connections, 'Connections'],
+  [/^rejections$/, rejections, 'Refused requests'],
 ];
 
 /** '#/deliveries?status=x' → { path: 'deliveries', params: URLSearchParams } */
@@ -46,7 +46,7 @@ async function render() {
     if (path === target || path.startsWith(`${target}/`)) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  const match = routes.map(([pattern, show]) => [pattern.exec(path), show]).find(([found]) => found);
+  const match = routes.map(([pattern, show, title]) => [pattern.exec(path), show, title]).find(([found]) => found);
   const run = ++rendering;
   const container = h('div', { class: 'view', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   replace(view, container);
@@ -55,7 +55,7 @@ async function render() {
     const [[, argument], show] = match;
     await show(container, params, argument);
   } catch (error) {
-    if (run === rendering && key.get()) container.append(problem(error));
+    if (run === rendering && key.get()) replace(container, h('h2', {}, match?.[2] ?? 'Not found'), problem(error));
   } finally {
     container.removeAttribute('aria-busy');
   }

@@ -21,9 +21,10 @@ function item(connection) {
     button.disabled = true;
     try {
       const { path, query } = connectionPath(action, connection.connectionId);
-      const answer = await api(path, { method: 'POST', query });
-      const next = answer && answer.connectionId === connection.connectionId ? answer : { ...connection, paused: action === 'pause' };
-      const fresh = item(next);
+      await api(path, { method: 'POST', query });
+      // Shows what the app now holds, not what the button hoped for.
+      const reread = connectionPath('', connection.connectionId);
+      const fresh = item(await api(reread.path, { query: reread.query }));
       article.replaceWith(fresh);
       fresh.querySelector('.status').append(notice(action === 'pause'
         ? 'Paused: its events are accepted and held until you resume.'

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CalWebhookFunctions.Tests.Infrastructure;
+
+namespace CalWebhookFunctions.Tests.Functional.Console;
+
+/// <summary>What a run of console-browser.mjs printed and how it exited.</summary>
+public sealed record ConsoleRun(int ExitCode, string Output)
+{
+    /// <summary>Asserts the scenario passed, showing everything it printed when it did not.</summary>
+    public void AssertPassed()
+    {
+        Assert.True(ExitCode == 0, $"The browser scenario failed (exit {ExitCode}):\n{Output}");
+        Assert.DoesNotContain("FAIL:", Output, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// Runs a scenario of <c>console-browser.mjs</c> (playwright-core driving Debian's Chromium) with <c>node</c>. Chromium
+/// missing is a failure that says how to install it, never a skip.
+/// </summary>
+public static class ConsoleBrowser
+{
+    /// <summary>Debian's Chromium, or the browser <c>CONSOLE_CHROMIUM</c> names (the Azure pipeline's hosted Ubuntu has Google Chrome).</summary>
+    public static string Chromium => Environment.GetEnvironmentVariable("CONSOLE_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    public static string Script => RepoPaths.File("CalWebhookFunctions.Tests", "Functional", "Console", "console-browser.mjs");
+
+    public static async Task<ConsoleRun> RunAsync(string scenario, Uri pageUrl, string functionKey, object? data = null,
+        IDictionary<string, string>? environment = null)
+    {
+        Assert.True(File.Exists(Chromium),
+            $"Chromium is not installed at {Chromium}: the console's browser tests need Debian's package (apt-get update && apt-get install -y chromium; .ci/run installs it), or CONSOLE_CHROMIUM naming another Chromium-based browser.");
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add(scenario);
+        start.Environment["CONSOLE_URL"] = pageUrl.ToString();
+        start.Environment["CONSOLE_KEY"] = functionKey;
+        start.Environment["CONSOLE_DATA"] = JsonSerializer.Serialize(data ?? new { });
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new ConsoleRun(process.ExitCode, await output + await errors);
+    }
+}
