@@ -187,7 +187,17 @@ const scenarios = {
   async tour() {
     const width = Number(process.env.CONSOLE_WIDTH ?? 1280);
     await page.setViewportSize({ width, height: 800 });
+    const files = [];
+    page.on('requestfinished', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/console')) files.push(request);
+    });
     await signedIn();
+    let bytes = 0;
+    for (const request of files) {
+      const sizes = await request.sizes();
+      bytes += sizes.responseBodySize + sizes.responseHeadersSize;
+    }
+    check(files.length > 0, `the page and its files: ${files.length} requests, ${bytes} bytes over the wire (headers included)`);
     for (const view of ['overview', 'deliveries', `deliveries/${encodeURIComponent(data.eventId)}`, 'dead-letters', 'connections', 'rejections']) {
       await go(`#/${view}`);
       const problem = page.locator('main .problem');
