@@ -8,8 +8,8 @@ import { deliveryTable } from './deliveries.js';
 const FILTERS = [
   ['connectionId', 'Connection', 'text'],
   ['reason', 'Reason', 'choice', REASONS],
-  ['since', 'Since', 'time'],
-  ['until', 'Until', 'time'],
+  ['since', 'Received since', 'time'],
+  ['until', 'Received until', 'time'],
 ];
 
 /** The replay body of the applied filters: only what is set. */
@@ -47,7 +47,8 @@ export async function deadLetters(container, params) {
       const body = replayBody(filters);
       const answer = await api('deliveries/replay', { method: 'POST', body: { ...body, dryRun: true } });
       counted = { body, matched: answer.matched };
-      replace(outcome, h('p', { class: 'count', role: 'status' }, `${number(answer.matched)} dead letter${answer.matched === 1 ? '' : 's'} ${describe(filters)} would be moved back. Nothing has moved yet.`));
+      const atLeast = answer.more ? 'At least ' : '';
+      replace(outcome, h('p', { class: 'count', role: 'status' }, `${atLeast}${number(answer.matched)} dead letter${answer.matched === 1 ? '' : 's'} ${describe(filters)} would be moved back. Nothing has moved yet.`));
       replay.textContent = `Replay ${number(answer.matched)} dead letter${answer.matched === 1 ? '' : 's'}…`;
       replay.hidden = answer.matched === 0;
       if (!replay.hidden) replay.focus();
@@ -70,8 +71,11 @@ export async function deadLetters(container, params) {
     replay.disabled = true;
     try {
       const answer = await api('deliveries/replay', { method: 'POST', body: counted.body });
-      const moved = answer?.replayed ?? answer?.moved ?? answer?.matched;
-      replace(outcome, notice(`Replayed: ${moved === undefined ? 'the matching dead letters were' : `${number(moved)} dead letter${moved === 1 ? ' was' : 's were'}`} moved back to the queue.`));
+      const moved = answer?.moved ?? 0;
+      replace(outcome, notice([
+        `Replayed: ${number(moved)} dead letter${moved === 1 ? ' was' : 's were'} moved back to the queue.`,
+        answer?.unreadable ? ` ${number(answer.unreadable)} could not be read and stayed.` : '',
+        answer?.more ? ' More match: count and replay again.' : ''].join('')));
       replay.hidden = true;
       counted = null;
     } catch (error) {

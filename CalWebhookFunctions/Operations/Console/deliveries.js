@@ -7,8 +7,8 @@ const FILTERS = [
   ['connectionId', 'Connection', 'text'],
   ['status', 'Status', 'choice', STATUSES],
   ['trigger', 'Trigger', 'choice', TRIGGERS],
-  ['since', 'Since', 'time'],
-  ['until', 'Until', 'time'],
+  ['since', 'Received since', 'time'],
+  ['until', 'Received until', 'time'],
 ];
 
 export function eventHref(eventId) {

@@ -3,7 +3,7 @@
 import { h, field, select, isoFromLocal, localFromIso } from './dom.js';
 
 export const STATUSES = ['pending', 'retrying', 'held', 'delivered', 'dead_lettered'];
-export const REASONS = ['rejected', 'retries_exhausted', 'connection_removed', 'invalid_forward_url', 'body_missing'];
+export const REASONS = ['rejected', 'retries_exhausted', 'connection_removed', 'invalid_forward_url', 'body_missing', 'host_poison'];
 export const TRIGGERS = ['BOOKING_CREATED', 'BOOKING_RESCHEDULED', 'BOOKING_CANCELLED', 'BOOKING_REQUESTED', 'BOOKING_REJECTED',
   'BOOKING_PAYMENT_INITIATED', 'BOOKING_PAID', 'BOOKING_NO_SHOW_UPDATED', 'MEETING_STARTED', 'MEETING_ENDED', 'RECORDING_READY',
   'FORM_SUBMITTED', 'PING'];

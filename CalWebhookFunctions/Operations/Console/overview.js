@@ -58,30 +58,41 @@ function chart(hours) {
   return h('section', { class: 'panel wide' }, h('h3', {}, 'Per hour, last 24 h'), svg, legend, table);
 }
 
+/** The last 24 h totals as SVG bars, for an app whose stats have no hourly series. */
+function totals(byStatus) {
+  const rows = SERIES.map(([name, label]) => [name, label, Number(pick(byStatus, name, name === 'deadLettered' ? 'dead_lettered' : name) ?? 0)]);
+  const max = Math.max(1, ...rows.map(([, , value]) => value));
+  const svg = s('svg', { viewBox: '0 0 400 96', class: 'chart totals', role: 'img', 'aria-labelledby': 'totals-title' },
+    s('title', { id: 'totals-title' }, `Last 24 hours: ${rows.map(([, label, value]) => `${label.toLowerCase()} ${value}`).join(', ')}`),
+    rows.map(([name, label, value], i) => [
+      s('text', { x: 0, y: i * 32 + 19, class: 'tick' }, label),
+      s('rect', { x: 110, y: i * 32 + 6, width: Math.max(1, (value / max) * 240), height: 18, class: `bar bar-${name}` }),
+      s('text', { x: 116 + (value / max) * 240, y: i * 32 + 20, class: 'tick' }, number(value)),
+    ]));
+  return h('section', { class: 'panel wide' }, h('h3', {}, 'Last 24 h'), svg,
+    h('p', { class: 'muted' }, 'This version of the app reports 24-hour totals, not a series per hour.'));
+}
+
 export async function overview(container) {
   const stats = await api('stats');
-  const pending = pick(stats, 'queues.webhooks', 'queues.cal-webhooks', 'queueDepth.webhooks', 'queueDepths.webhooks', 'queueDepth');
-  const poison = pick(stats, 'queues.poison', 'queues.cal-webhooks-poison', 'queueDepth.poison', 'queueDepths.poison', 'deadLetterDepth');
-  const oldest = pick(stats, 'oldestPendingAgeSeconds', 'oldestPendingSeconds', 'oldestPending.ageSeconds');
-  const p50 = pick(stats, 'forwardLatencyMs.p50', 'latencyMs.p50', 'forwardLatency.p50Ms', 'forwardLatencyP50Ms');
-  const p95 = pick(stats, 'forwardLatencyMs.p95', 'latencyMs.p95', 'forwardLatency.p95Ms', 'forwardLatencyP95Ms');
-  const hours = pick(stats, 'hourly', 'perHour', 'hours');
-  const byStatus = pick(stats, 'byStatus', 'statuses', 'counts.byStatus');
-  const byTrigger = pick(stats, 'byTrigger', 'triggers', 'counts.byTrigger');
-  const refused = pick(stats, 'refusedByReason', 'rejectionsByReason', 'rejections.byReason', 'refused');
+  const pending = pick(stats, 'queueDepth.cal-webhooks', 'queues.cal-webhooks');
+  const poison = pick(stats, 'queueDepth.cal-webhooks-poison', 'queues.cal-webhooks-poison');
+  const oldest = pick(stats, 'oldestPendingAgeSeconds');
+  const latency = pick(stats, 'forwardLatencyMs');
+  const hours = pick(stats, 'hourly');
   replace(container,
     h('h2', {}, 'Overview'),
-    h('p', { class: 'muted' }, 'The last 24 hours', stats?.generatedAt ? [' as of ', time(stats.generatedAt)] : null, '.'),
+    h('p', { class: 'muted' }, stats.since ? ['From ', time(stats.since), ' to ', time(stats.until), '.'] : 'The last 24 hours.'),
     h('div', { class: 'cards' },
       card('Waiting in cal-webhooks', number(pending), 'approximate queue depth', pending > 0 ? 'warn' : ''),
-      card('Oldest pending event', oldest === undefined ? '—' : duration(oldest), 'age of the oldest event not yet delivered', oldest > 600 ? 'bad' : ''),
-      card('Dead letters', number(poison), 'in cal-webhooks-poison', poison > 0 ? 'bad' : ''),
-      card('Forward latency', p50 === undefined ? '—' : `${number(p50)} ms`, p95 === undefined ? 'p50' : `p50 · p95 ${number(p95)} ms`)),
-    Array.isArray(hours) && hours.length > 0
-      ? chart(hours)
-      : h('section', { class: 'panel wide' }, h('h3', {}, 'Per hour, last 24 h'), h('p', { class: 'muted' }, 'This version of the app does not report an hourly series in /api/stats.')),
+      card('Oldest pending event', oldest === undefined ? 'none' : duration(oldest), 'age of the oldest event not yet delivered', oldest > 600 ? 'bad' : ''),
+      card('Dead letters', number(poison), 'approximate depth of cal-webhooks-poison', poison > 0 ? 'bad' : ''),
+      card('Forward latency', latency ? `${number(latency.p50)} ms` : '—',
+        latency ? `p50 · p95 ${number(latency.p95)} ms · ${number(latency.count)} deliveries` : 'no delivery in the last 24 h')),
+    Array.isArray(hours) && hours.length > 0 ? chart(hours) : totals(stats.byStatus),
     h('div', { class: 'panels' },
-      counts('By status', byStatus),
-      counts('By trigger', byTrigger),
-      counts('Refused requests by reason', refused)));
+      counts('By status', stats.byStatus),
+      counts('By trigger', stats.byTrigger),
+      counts('Dead-lettered by reason', stats.deadLetteredByReason),
+      counts('Refused requests by reason', stats.refusedByReason)));
 }

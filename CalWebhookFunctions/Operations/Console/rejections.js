@@ -31,7 +31,7 @@ export async function rejections(container, params) {
           h('td', { 'data-label': 'Connection' }, item.connectionId ? h('span', { class: 'mono' }, item.connectionId) : h('span', { class: 'muted' }, 'none')),
           h('td', { 'data-label': 'Body bytes' }, number(item.bodyBytes)),
           h('td', { 'data-label': 'Content-Type' }, item.contentType ?? '—'),
-          h('td', { 'data-label': 'Count' }, number(item.count ?? 1))))))),
+          h('td', { 'data-label': 'Count' }, number(item.count ?? 1), item.kind === 'summary' ? h('span', { class: 'muted' }, ' more that minute, not sampled') : null)))))),
     ],
     pager('rejections', filters, page, params));
 }
