@@ -15,7 +15,7 @@ namespace CalWebhookFunctions.Tests.Functional.Console;
 public partial class ConsoleServingTests(AzuriteFixture storage) : IClassFixture<AzuriteFixture>
 {
     private static readonly string[] Modules =
-        ["app.js", "api.js", "dom.js", "list.js", "overview.js", "deliveries.js", "event.js", "dead-letters.js", "connections.js", "rejections.js"];
+        ["app.js", "api.js", "dom.js", "json.js", "list.js", "overview.js", "deliveries.js", "event.js", "dead-letters.js", "connections.js", "rejections.js"];
 
     private async Task<T> WithHostAsync<T>(Func<HttpClient, Task<T>> run)
     {

@@ -1,53 +1,7 @@
 // An event's page: its delivery record, the attempt timeline, the payload (as text, never as HTML) and redelivery.
 import { api, payload } from './api.js';
 import { h, replace, time, badge, facts, number, problem, notice, confirmAction } from './dom.js';
-
-/**
- * Re-indents JSON text without parsing it into numbers (so 12345678901234567890 stays as sent); null when the text
- * is not one JSON document.
- */
-export function prettyJson(text) {
-  try {
-    JSON.parse(text);
-  } catch {
-    return null;
-  }
-  let out = '';
-  let depth = 0;
-  let inString = false;
-  const pad = () => `\n${'  '.repeat(depth)}`;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      out += c;
-      if (c === '\\') out += text[++i];
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      const next = text.slice(i + 1).trimStart()[0];
-      if (next === close) {
-        out += c + close;
-        i = text.indexOf(close, i + 1);
-      } else {
-        depth++;
-        out += c + pad();
-      }
-    } else if (c === '}' || c === ']') {
-      depth--;
-      out += pad() + c;
-    } else if (c === ',') {
-      out += `,${pad()}`;
-    } else if (c === ':') {
-      out += ': ';
-    } else if (!/\s/.test(c)) {
-      out += c;
-    }
-  }
-  return out;
-}
+import { prettyJson } from './json.js';
 
 function attempts(log) {
   if (!log?.length) return h('p', { class: 'empty' }, 'No attempt yet.');
