@@ -26,11 +26,22 @@ public static class ConsoleBrowser
 
     public static string Script => RepoPaths.File("CalWebhookFunctions.Tests", "Functional", "Console", "console-browser.mjs");
 
-    public static async Task<ConsoleRun> RunAsync(string scenario, Uri pageUrl, string functionKey, object? data = null,
+    /// <summary>Fails, saying how to install it, when there is no browser at <paramref name="path"/>.</summary>
+    public static void RequireChromium(string path) =>
+        Assert.True(File.Exists(path),
+            $"Chromium is not installed at {path}: the console's browser tests need Debian's package (apt-get update && apt-get install -y chromium; .ci/run installs it), or CONSOLE_CHROMIUM naming another Chromium-based browser.");
+
+    public static Task<ConsoleRun> RunAsync(string scenario, Uri pageUrl, string functionKey, object? data = null,
         IDictionary<string, string>? environment = null)
     {
-        Assert.True(File.Exists(Chromium),
-            $"Chromium is not installed at {Chromium}: the console's browser tests need Debian's package (apt-get update && apt-get install -y chromium; .ci/run installs it), or CONSOLE_CHROMIUM naming another Chromium-based browser.");
+        RequireChromium(Chromium);
+        return RunScriptAsync(scenario, pageUrl, functionKey, data, environment);
+    }
+
+    /// <summary>Runs the script without checking for the browser first (the script checks too).</summary>
+    public static async Task<ConsoleRun> RunScriptAsync(string scenario, Uri pageUrl, string functionKey, object? data = null,
+        IDictionary<string, string>? environment = null)
+    {
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoPaths.Root };
         start.ArgumentList.Add(Script);
         start.ArgumentList.Add(scenario);

@@ -43,7 +43,7 @@ async function send(path, { method = 'GET', query, body, functionKey = key.get()
       credentials: 'omit', cache: 'no-store', redirect: 'error', referrerPolicy: 'no-referrer',
     });
   } catch (error) {
-    throw new ApiError(0, 'network_error', `The app did not answer (${error.message}). Check that it is running and reachable.`);
+    throw new ApiError(0, 'network_error', `The app did not answer, or answered with a redirect (${error.message}). Check that it is running and reachable from this browser.`);
   }
   if (response.status === 401) {
     throw new ApiError(401, 'wrong_key', 'The app refused the function key (401). Type the function key again: a function, host or master key of this app.');
