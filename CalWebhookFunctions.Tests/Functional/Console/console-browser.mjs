@@ -203,6 +203,9 @@ const scenarios = {
       const problem = page.locator('main .problem');
       check(await problem.count() === 0, `${view} renders without an error${await problem.count() ? `: ${await problem.first().innerText()}` : ''}`);
       await noSidewaysScroll(view);
+      if (view === 'overview') {
+        check(await page.locator('svg.chart rect.bar').count() === 72, 'the overview charts 24 hours × accepted, delivered, dead-lettered');
+      }
     }
   },
 

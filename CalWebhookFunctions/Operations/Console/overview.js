@@ -4,15 +4,6 @@ import { h, s, replace, duration, number, time } from './dom.js';
 
 const SERIES = [['accepted', 'Accepted'], ['delivered', 'Delivered'], ['deadLettered', 'Dead-lettered']];
 
-/** The first value found at one of the dotted paths (the stats answer's names, with their likely spellings). */
-function pick(source, ...paths) {
-  for (const path of paths) {
-    const value = path.split('.').reduce((node, part) => (node == null ? undefined : node[part]), source);
-    if (value !== undefined && value !== null) return value;
-  }
-  return undefined;
-}
-
 function card(label, value, detail, tone) {
   return h('div', { class: `card ${tone ?? ''}` }, h('span', { class: 'card-label' }, label), h('strong', { class: 'card-value' }, value),
     detail ? h('span', { class: 'card-detail' }, detail) : null);
@@ -38,7 +29,7 @@ function chart(hours) {
     s('title', { id: 'chart-title' }, 'Events per hour over the last 24 hours: accepted, delivered and dead-lettered'),
     s('line', { x1: 0, y1: height, x2: width, y2: height, class: 'axis' }));
   hours.forEach((hour, i) => {
-    const start = pick(hour, 'hour', 'start', 'at');
+    const start = hour.hour;
     SERIES.forEach(([name, label], j) => {
       const value = Number(hour[name] ?? 0);
       const barHeight = (value / max) * (height - 10);
@@ -53,33 +44,17 @@ function chart(hours) {
   const table = h('details', {}, h('summary', {}, 'The same as a table'),
     h('div', { class: 'scroll' }, h('table', {},
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Hour'), SERIES.map(([, label]) => h('th', { scope: 'col' }, label)))),
-      h('tbody', {}, hours.map((hour) => h('tr', {}, h('td', {}, time(pick(hour, 'hour', 'start', 'at'))),
+      h('tbody', {}, hours.map((hour) => h('tr', {}, h('td', {}, time(hour.hour)),
         SERIES.map(([name]) => h('td', {}, number(hour[name] ?? 0)))))))));
   return h('section', { class: 'panel wide' }, h('h3', {}, 'Per hour, last 24 h'), svg, legend, table);
 }
 
-/** The last 24 h totals as SVG bars, for an app whose stats have no hourly series. */
-function totals(byStatus) {
-  const rows = SERIES.map(([name, label]) => [name, label, Number(pick(byStatus, name, name === 'deadLettered' ? 'dead_lettered' : name) ?? 0)]);
-  const max = Math.max(1, ...rows.map(([, , value]) => value));
-  const svg = s('svg', { viewBox: '0 0 400 96', class: 'chart totals', role: 'img', 'aria-labelledby': 'totals-title' },
-    s('title', { id: 'totals-title' }, `Last 24 hours: ${rows.map(([, label, value]) => `${label.toLowerCase()} ${value}`).join(', ')}`),
-    rows.map(([name, label, value], i) => [
-      s('text', { x: 0, y: i * 32 + 19, class: 'tick' }, label),
-      s('rect', { x: 110, y: i * 32 + 6, width: Math.max(1, (value / max) * 240), height: 18, class: `bar bar-${name}` }),
-      s('text', { x: 116 + (value / max) * 240, y: i * 32 + 20, class: 'tick' }, number(value)),
-    ]));
-  return h('section', { class: 'panel wide' }, h('h3', {}, 'Last 24 h'), svg,
-    h('p', { class: 'muted' }, 'This version of the app reports 24-hour totals, not a series per hour.'));
-}
-
 export async function overview(container) {
   const stats = await api('stats');
-  const pending = pick(stats, 'queueDepth.cal-webhooks', 'queues.cal-webhooks');
-  const poison = pick(stats, 'queueDepth.cal-webhooks-poison', 'queues.cal-webhooks-poison');
-  const oldest = pick(stats, 'oldestPendingAgeSeconds');
-  const latency = pick(stats, 'forwardLatencyMs');
-  const hours = pick(stats, 'hourly');
+  const pending = stats.queueDepth?.['cal-webhooks'];
+  const poison = stats.queueDepth?.['cal-webhooks-poison'];
+  const oldest = stats.oldestPendingAgeSeconds ?? undefined;
+  const latency = stats.forwardLatencyMs;
   replace(container,
     h('h2', {}, 'Overview'),
     h('p', { class: 'muted' }, stats.since ? ['From ', time(stats.since), ' to ', time(stats.until), '.'] : 'The last 24 hours.'),
@@ -89,7 +64,9 @@ export async function overview(container) {
       card('Dead letters', number(poison), 'approximate depth of cal-webhooks-poison', poison > 0 ? 'bad' : ''),
       card('Forward latency', latency ? `${number(latency.p50)} ms` : '—',
         latency ? `p50 · p95 ${number(latency.p95)} ms · ${number(latency.count)} deliveries` : 'no delivery in the last 24 h')),
-    Array.isArray(hours) && hours.length > 0 ? chart(hours) : totals(stats.byStatus),
+    Array.isArray(stats.hours)
+      ? chart(stats.hours)
+      : h('section', { class: 'panel wide' }, h('h3', {}, 'Per hour, last 24 h'), h('p', { class: 'muted' }, 'This app’s /api/stats has no hourly series.')),
     h('div', { class: 'panels' },
       counts('By status', stats.byStatus),
       counts('By trigger', stats.byTrigger),
