@@ -59,7 +59,7 @@ public sealed class ConsoleSite : IAsyncLifetime, IDisposable
             while (!_stopping.IsCancellationRequested)
             {
                 await queues.RunAsync(StorageNames.WebhookQueue, TimeSpan.FromMinutes(10), _stopping.Token);
-                await Task.Delay(50, CancellationToken.None);
+                await Task.Delay(200, CancellationToken.None);
             }
         });
     }
