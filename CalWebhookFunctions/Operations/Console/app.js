@@ -25,8 +25,15 @@ const routes = [
 export function currentRoute() {
   const hash = location.hash.replace(/^#\/?/, '');
   const at = hash.indexOf('?');
+  const raw = at < 0 ? hash : hash.slice(0, at);
+  let path = raw;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    // A hand-typed address with a stray '%': shown as typed (and as no known view).
+  }
   return {
-    path: decodeURIComponent(at < 0 ? hash : hash.slice(0, at)) || 'overview',
+    path: path || 'overview',
     params: new URLSearchParams(at < 0 ? '' : hash.slice(at + 1)),
   };
 }
