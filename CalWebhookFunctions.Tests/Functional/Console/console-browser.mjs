@@ -102,9 +102,10 @@ const scenarios = {
     const stored = await page.evaluate(() => ({ session: Object.values(sessionStorage), local: localStorage.length }));
     check(stored.session.includes(functionKey) && stored.local === 0, 'the key is kept in sessionStorage only');
     check(!page.url().includes(functionKey), 'the key is not in the address');
-    for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.textContent === 'Deliveries')); i++) await page.keyboard.press('Tab');
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
-    check(outline !== 'none', `Tab reaches the Deliveries link with a visible focus ring (${outline})`);
+    // Focus is on the view's heading; the menu is before it.
+    for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.textContent === 'Deliveries')); i++) await page.keyboard.press('Shift+Tab');
+    const outline = await page.evaluate(() => `${document.activeElement?.textContent} ${getComputedStyle(document.activeElement).outlineStyle}`);
+    check(outline === 'Deliveries solid', `Shift+Tab reaches the Deliveries link with a visible focus ring (${outline})`);
     await page.keyboard.press('Enter');
     await page.locator('h2', { hasText: 'Deliveries' }).waitFor({ timeout: WAIT });
     check(await page.evaluate(() => document.activeElement?.tagName === 'H2'), 'Enter opens the view and moves focus to its heading');
