@@ -26,6 +26,8 @@ public static class AppRegistration
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
+        services.AddOperations(configuration);
+        services.AddDeliveries();
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)

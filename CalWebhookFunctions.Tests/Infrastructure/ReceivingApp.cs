@@ -50,7 +50,10 @@ public sealed class ReceivingApp : IAsyncDisposable
             var before = seen.AddOrUpdate(id, 0, (_, n) => n + 1);
             var status = respond is null ? 200 : await respond(context, body, before);
             requests.Enqueue(new ReceivedRequest(DateTimeOffset.UtcNow, context.Request.Path, headers, body, status));
-            context.Response.StatusCode = status;
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = status; // A responder that wrote an answer body has set it already.
+            }
         }));
         return new ReceivingApp(server, requests);
     }

@@ -1,9 +1,7 @@
-using System.Text;
-using System.Text.Json;
-using Azure;
+using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
+using CalWebhookFunctions.Operations.Alerts;
 using CalWebhookFunctions.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace CalWebhookFunctions.Forwarding;
 
@@ -13,7 +11,7 @@ namespace CalWebhookFunctions.Forwarding;
 /// itself after <c>maxDequeueCount</c> failed invocations (the original message, untouched). Messages never expire,
 /// and a dead-lettered event keeps its body blob so it can be replayed.
 /// </summary>
-public sealed class DeadLetters(StorageAccount storage, PendingWebhooks pending)
+public sealed class DeadLetters(StorageAccount storage, PendingWebhooks pending, Alerts alerts)
 {
     private readonly QueueClient _poison = storage.Queue(StorageNames.WebhookPoisonQueue);
     private readonly QueueClient _rawPoison = storage.RawQueue(StorageNames.WebhookPoisonQueue);
@@ -24,156 +22,19 @@ public sealed class DeadLetters(StorageAccount storage, PendingWebhooks pending)
     public QueueClient RawQueue => _rawPoison;
 
     /// <summary>Stores an event with its dead-letter reason (its body moves to a blob if the message would be too large).</summary>
-    public Task WriteAsync(QueuedWebhook message, CancellationToken cancellationToken) =>
-        pending.StoreAsync(_poison, message, null, cancellationToken);
+    /// <summary>Raises <c>delivery.dead_lettered</c> once it is stored (never blocking: see <see cref="Alerts"/>).</summary>
+    public async Task WriteAsync(QueuedWebhook message, CancellationToken cancellationToken)
+    {
+        await pending.StoreAsync(_poison, message, null, cancellationToken).ConfigureAwait(false);
+        alerts.Raise(AlertTypes.DeliveryDeadLettered, message.ConnectionId ?? "(none)", new JsonObject
+        {
+            ["eventId"] = message.EventId,
+            ["connectionId"] = message.ConnectionId,
+            ["reason"] = message.DeadLetter?.Reason,
+        });
+    }
 
     /// <summary>Stores a message that could not be read as an event exactly as it was handed over (as the host would).</summary>
     public Task WriteRawAsync(byte[] message, CancellationToken cancellationToken) =>
         PendingWebhooks.SendAsync(_poison, message, null, cancellationToken);
-}
-
-/// <summary>What a replay did. <see cref="Failed"/>: storage failed midway (nothing lost; call again).</summary>
-public sealed record ReplayResult(int Moved, int Unreadable, bool More, bool Failed = false);
-
-/// <summary>
-/// Moves dead letters back to <c>cal-webhooks</c> with a fresh schedule (attempts 0, dead-letter reason cleared):
-/// all of them, or those of one event id. Each message is enqueued first and only then deleted from the poison
-/// queue, so a failure midway loses nothing (at worst an event is queued twice, and the webhook-id ledger keeps it
-/// from being delivered twice). Messages that cannot be read as events, and those of other events when one id was
-/// asked for, are left where they are. One call works for at most <see cref="TimeBudget"/> and says when more remain.
-/// A replay never picks up what was dead-lettered after it started (an event the app rejects again during the replay
-/// stays dead-lettered instead of looping, and is counted once).
-/// </summary>
-public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingWebhooks pending, TimeProvider time, ILogger<DeadLetterReplayer> logger)
-{
-    /// <summary>Well inside the 230 s an HTTP request may take on Azure's front ends.</summary>
-    public static readonly TimeSpan TimeBudget = TimeSpan.FromSeconds(60);
-
-    /// <summary>How long a message stays hidden while this call handles it (it reappears if the call dies).</summary>
-    private static readonly TimeSpan Hold = TimeSpan.FromMinutes(5);
-
-    public async Task<ReplayResult> ReplayAsync(string? eventId, CancellationToken cancellationToken)
-    {
-        var queue = deadLetters.RawQueue;
-        var started = time.GetUtcNow();
-        var startedTimestamp = time.GetTimestamp();
-        var movedEvents = new HashSet<string>(StringComparer.Ordinal);
-        var moved = 0;
-        var unreadable = 0;
-        var putBack = new List<(string Id, string PopReceipt)>();
-        var more = false;
-        try
-        {
-            while (true)
-            {
-                if (time.GetElapsedTime(startedTimestamp) > TimeBudget || cancellationToken.IsCancellationRequested)
-                {
-                    more = true;
-                    break;
-                }
-                Azure.Storage.Queues.Models.QueueMessage[] batch;
-                try
-                {
-                    batch = (await queue.ReceiveMessagesAsync(32, Hold, cancellationToken).ConfigureAwait(false)).Value;
-                }
-                catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
-                {
-                    break; // No dead letter was ever written.
-                }
-                if (batch.Length == 0)
-                {
-                    break;
-                }
-                foreach (var message in batch)
-                {
-                    var parsed = TryParse(message.MessageText);
-                    if (parsed is null)
-                    {
-                        unreadable++;
-                        Log.Unreadable(logger, message.MessageId);
-                        putBack.Add((message.MessageId, message.PopReceipt));
-                        continue;
-                    }
-                    if ((eventId is not null && !string.Equals(parsed.EventId, eventId, StringComparison.Ordinal))
-                        || movedEvents.Contains(parsed.EventId) || DeadLetteredAfter(parsed, message, started))
-                    {
-                        putBack.Add((message.MessageId, message.PopReceipt));
-                        continue;
-                    }
-                    // Enqueue first, delete second: never a moment when the event is in neither queue. Should either
-                    // step fail, the dead letter is made visible again below, so it stays where it was.
-                    putBack.Add((message.MessageId, message.PopReceipt));
-                    await pending.EnqueueAsync(parsed with { Attempts = 0, StorageRetries = 0, DeadLetter = null }, cancellationToken: CancellationToken.None)
-                        .ConfigureAwait(false);
-                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
-                    putBack.RemoveAt(putBack.Count - 1);
-                    moved++;
-                    movedEvents.Add(parsed.EventId);
-                    Log.Replayed(logger, parsed.EventId, parsed.ConnectionId, parsed.DeadLetter?.Reason ?? "host_poison");
-                }
-            }
-        }
-        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
-        {
-            Log.Failed(logger, ex, moved);
-            return new ReplayResult(moved, unreadable, More: true, Failed: true);
-        }
-        finally
-        {
-            foreach (var (id, popReceipt) in putBack)
-            {
-                try
-                {
-                    await queue.UpdateMessageAsync(id, popReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None)
-                        .ConfigureAwait(false);
-                }
-                catch (RequestFailedException)
-                {
-                    // It reappears by itself when the hold ends.
-                }
-            }
-        }
-        return new ReplayResult(moved, unreadable, more);
-    }
-
-    /// <summary>
-    /// Whether a dead letter came after the replay started: by the forwarder's own record of when, else (a message the
-    /// host parked) by when storage inserted it. An event this replay moved and that comes back is caught by its id.
-    /// </summary>
-    private static bool DeadLetteredAfter(QueuedWebhook parsed, Azure.Storage.Queues.Models.QueueMessage message, DateTimeOffset started) =>
-        (parsed.DeadLetter?.DeadLetteredAt ?? message.InsertedOn) > started;
-
-    /// <summary>The event in a dead letter's text (base64 of the message JSON), or null when it is none.</summary>
-    private static QueuedWebhook? TryParse(string messageText)
-    {
-        var json = new byte[messageText.Length];
-        if (!Convert.TryFromBase64String(messageText, json, out var length))
-        {
-            return null;
-        }
-        try
-        {
-            var message = PendingWebhooks.Deserialize(json.AsSpan(0, length));
-            return WebhookForwarder.IsWellFormed(message) ? message : null;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
-        {
-            return null;
-        }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 3100, Level = LogLevel.Information,
-            Message = "Replayed dead-lettered event {EventId} (connection {ConnectionId}, was {DeadLetterReason}) with a fresh schedule")]
-        public static partial void Replayed(ILogger logger, string eventId, string? connectionId, string deadLetterReason);
-
-        [LoggerMessage(EventId = 3102, Level = LogLevel.Error,
-            Message = "Replay stopped by a storage failure after moving {Moved} dead letter(s); the rest stay in cal-webhooks-poison")]
-        public static partial void Failed(ILogger logger, Exception exception, int moved);
-
-        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning,
-            Message = "Dead letter {MessageId} is not a readable event; left in cal-webhooks-poison for inspection")]
-        public static partial void Unreadable(ILogger logger, string messageId);
-    }
 }

@@ -68,8 +68,12 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
 
     public TableClient Table => _table;
 
+    /// <param name="redeliverAfter">
+    /// A deliberate redelivery's request time: a delivery recorded before it does not stop this attempt (it takes the row
+    /// over like an expired one); a live claim still does, and so does a delivery recorded after it.
+    /// </param>
     public async Task<DeliveryClaim> TryClaimAsync(string webhookId, string eventId, string? connectionId, int attempt, TimeSpan lease,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, DateTimeOffset? redeliverAfter = null)
     {
         for (var round = 0; round < MaxClaimRounds; round++)
         {
@@ -96,7 +100,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
             var row = existing.Value;
             if (row.ExpiresAt > now)
             {
-                if (row.State == DeliveryRecord.Delivered)
+                if (row.State == DeliveryRecord.Delivered && !(row.DeliveredAt < redeliverAfter))
                 {
                     return new DeliveryClaim(ClaimStatus.AlreadyDelivered, webhookId);
                 }
@@ -214,7 +218,10 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time)
         var cutoff = time.GetUtcNow();
         try
         {
-            await foreach (var row in _table.QueryAsync<DeliveryRecord>(r => r.ExpiresAt < cutoff, maxPerPage: 100,
+            // The delivery log's day partitions (log_…) are left to DeliveryLogRetention, which drops them whole.
+            var filter = TableClient.CreateQueryFilter(
+                $"(PartitionKey lt {Operations.DeliveryLogKeys.PartitionPrefix} or PartitionKey gt {Operations.DeliveryLogKeys.After(Operations.DeliveryLogKeys.PartitionPrefix)}) and ExpiresAt lt {cutoff}");
+            await foreach (var row in _table.QueryAsync<DeliveryRecord>(filter, maxPerPage: 100,
                                select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 try

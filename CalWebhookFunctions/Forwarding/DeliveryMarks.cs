@@ -18,10 +18,13 @@ public sealed class DeliveryMarks(DeliveryLedger ledger, ILogger<DeliveryMarks> 
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _pending = new();
 
-    /// <summary>Starts writing the mark; returns at once. Failures are logged (the claim then lapses on its own).</summary>
-    public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt)
+    /// <summary>
+    /// Starts writing the mark, and <paramref name="alongside"/> (the delivery log entry) at the same time; returns at once.
+    /// Failures are logged (the claim then lapses on its own).
+    /// </summary>
+    public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt, Func<Task>? alongside = null)
     {
-        var write = WriteAsync(sent, message, webhookId, attempt);
+        var write = alongside is null ? WriteAsync(sent, message, webhookId, attempt) : Task.WhenAll(WriteAsync(sent, message, webhookId, attempt), alongside());
         _pending.TryAdd(write, 0);
         write.ContinueWith(done => _pending.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);

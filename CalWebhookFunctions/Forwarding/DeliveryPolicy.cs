@@ -4,10 +4,13 @@ using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Forwarding;
 
-/// <summary>What one HTTP attempt came to: a status (with its Retry-After), or an error with no answer.</summary>
-public readonly record struct AttemptResult(int? Status, string? Error, TimeSpan? RetryAfter = null)
+/// <summary>
+/// What one HTTP attempt came to: a status (with its Retry-After and the start of the app's answer, as text), or an error
+/// with no answer.
+/// </summary>
+public readonly record struct AttemptResult(int? Status, string? Error, TimeSpan? RetryAfter = null, string? Response = null)
 {
-    public static AttemptResult Answered(int status, TimeSpan? retryAfter = null) => new(status, null, retryAfter);
+    public static AttemptResult Answered(int status, TimeSpan? retryAfter = null, string? response = null) => new(status, null, retryAfter, response);
 
     public static AttemptResult Failed(string error) => new(null, error);
 }

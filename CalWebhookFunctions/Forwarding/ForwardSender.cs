@@ -47,7 +47,7 @@ public sealed class ForwardSender(IHttpClientFactory httpClients, OutboundSigner
             {
                 retryAfter = DeliveryPolicy.ParseRetryAfter(values.FirstOrDefault(), time.GetUtcNow());
             }
-            return AttemptResult.Answered(status, retryAfter);
+            return AttemptResult.Answered(status, retryAfter, await ResponseStartAsync(response, attempt.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -58,6 +58,31 @@ public sealed class ForwardSender(IHttpClientFactory httpClients, OutboundSigner
             // The error kind only: exception messages can carry the target URL (and any token in its query).
             return AttemptResult.Failed($"network: {ex.HttpRequestError}");
         }
+    }
+
+    /// <summary>
+    /// The first <see cref="Operations.DeliveryAttemptRow.MaxResponseBytes"/> of the app's answer as text (invalid UTF-8
+    /// replaced), for the delivery log; null when it is empty. Within the attempt's timeout; an answer that stalls or breaks
+    /// off keeps what arrived.
+    /// </summary>
+    private static async Task<string?> ResponseStartAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Operations.DeliveryAttemptRow.MaxResponseBytes];
+        var read = 0;
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            int n;
+            while (read < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                read += n;
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            // The status stands; keep what was read.
+        }
+        return read == 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, read);
     }
 
     /// <summary>A kept header by its canonical name (any case), when it is a plain one-line value.</summary>

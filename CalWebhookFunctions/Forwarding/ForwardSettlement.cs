@@ -1,4 +1,5 @@
 using Azure;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -10,37 +11,46 @@ namespace CalWebhookFunctions.Forwarding;
 /// retry, or a deferral behind another attempt's claim), or a dead letter. Each end either completes (and the host may
 /// delete the message) or throws (and the host hands the same message over again): nothing in between.
 /// </summary>
+/// Each end an attempt reaches (delivered, retry, dead letter) also writes the event's delivery log entry (<see cref="DeliveryLog"/>),
+/// next to the records it already wrote; a log write that fails is logged and costs the event nothing.
 public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks, DeadLetters deadLetters, PendingWebhooks pending, StorageRetryPolicy storageRetries,
-    WebhookMetrics metrics, TimeProvider time, ILogger<WebhookForwarder> logger)
+    WebhookMetrics metrics, DeliveryLog log, TimeProvider time, ILogger<WebhookForwarder> logger)
 {
     /// <summary>How soon a copy deferred by another attempt's live claim looks again.</summary>
     private static readonly TimeSpan DeferralRecheck = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Records a 2xx. From the moment the app answered, the claim is kept even if this fails. An inline event's mark is
-    /// written in the background (<see cref="DeliveryMarks"/>); a blob event's before its blob is removed.
+    /// Records a 2xx. From the moment the app answered, the claim is kept even if this fails. An inline event's mark (and its
+    /// log entry) is written in the background (<see cref="DeliveryMarks"/>); a blob event's synchronously, and its blob is
+    /// kept until retention (the delivery log serves the payload from it).
     /// </summary>
-    public async Task<Recorded> DeliveredAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt, bool matched)
+    public async Task<Recorded> DeliveredAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt, ForwardRoute route, byte[]? body = null)
     {
+        var outcome = Outcome(DeliveryStatus.Delivered, message, attempt, route, sent) with { DeliveredAt = time.GetUtcNow() };
         if (message.BodyBlob is null)
         {
-            marks.Record(sent, message, webhookId, attempt);
+            marks.Record(sent, message, webhookId, attempt, () => log.TryRecordAsync(message, webhookId, outcome, body));
         }
         else
         {
-            await ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
-                bodyInBlob: true, CancellationToken.None).ConfigureAwait(false);
+            await Task.WhenAll(
+                ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
+                    bodyInBlob: true, CancellationToken.None),
+                log.TryRecordAsync(message, webhookId, outcome, body)).ConfigureAwait(false);
         }
-        metrics.Forwarded();
-        ForwardingLog.Delivered(logger, message.EventId, webhookId, message.ConnectionId, matched, sent.Result.Status!.Value, attempt, sent.ElapsedMs);
-        await RemoveBodyAsync(message).ConfigureAwait(false);
+        metrics.Forwarded(time.GetUtcNow() - message.ReceivedAt);
+        ForwardingLog.Delivered(logger, message.EventId, webhookId, message.ConnectionId, route.Matched, sent.Result.Status!.Value, attempt, sent.ElapsedMs);
         return new Recorded(sent.Claim, ForwardOutcome.Delivered);
     }
 
-    /// <summary>The app failed retryably: the claim goes first (so the copy never finds its own), then the copy.</summary>
-    public async Task<Recorded> RetryAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt)
+    /// <summary>
+    /// The app failed retryably: the claim goes first (so the copy never finds its own) while the log entry is written (before
+    /// the copy exists, so the copy's own outcome can never be overwritten by this one), then the copy.
+    /// </summary>
+    public async Task<Recorded> RetryAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt, ForwardRoute route = default, byte[]? body = null)
     {
-        await ledger.ReleaseAsync(sent.Claim).ConfigureAwait(false);
+        var outcome = Outcome(DeliveryStatus.Retrying, message, attempt, route, sent) with { NextAttemptAt = time.GetUtcNow() + sent.Decision.Delay };
+        await Task.WhenAll(ledger.ReleaseAsync(sent.Claim), log.TryRecordAsync(message, webhookId, outcome, body)).ConfigureAwait(false);
         await pending.EnqueueAsync(message with { Attempts = attempt }, sent.Decision.Delay, CancellationToken.None).ConfigureAwait(false);
         metrics.Retried(sent.Decision.Reason);
         ForwardingLog.RetryScheduled(logger, attempt, message.EventId, webhookId, message.ConnectionId, sent.Result.Status, sent.Result.Error,
@@ -48,11 +58,11 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
         return new Recorded(sent.Claim, ForwardOutcome.RetryScheduled);
     }
 
-    public async Task<ForwardOutcome> AlreadyDeliveredAsync(QueuedWebhook message, string webhookId)
+    public Task<ForwardOutcome> AlreadyDeliveredAsync(QueuedWebhook message, string webhookId)
     {
+        // Its body blob (if any) is kept: the first copy's log entry may serve it; the retention sweep removes it.
         ForwardingLog.AlreadyDelivered(logger, message.EventId, webhookId, message.ConnectionId);
-        await RemoveBodyAsync(message).ConfigureAwait(false);
-        return ForwardOutcome.AlreadyDelivered;
+        return Task.FromResult(ForwardOutcome.AlreadyDelivered);
     }
 
     /// <summary>
@@ -101,10 +111,18 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
         return ForwardOutcome.StorageRetryScheduled;
     }
 
-    /// <summary>Moves the event to <c>cal-webhooks-poison</c> with why, then gives its claim (if any) up.</summary>
+    /// <summary>
+    /// Logs the dead letter, moves the event to <c>cal-webhooks-poison</c> with why, then gives its claim (if any) up. The
+    /// log goes first: once the dead letter exists a replay may mark the event pending, and that must stand.
+    /// </summary>
     public async Task<ForwardOutcome> DeadLetterAsync(QueuedWebhook message, string webhookId, int attempts, DeliveryClaim claim, string reason,
-        AttemptResult result)
+        AttemptResult result, ForwardRoute route = default, byte[]? body = null, Sent? sent = null)
     {
+        var outcome = Outcome(DeliveryStatus.DeadLettered, message, attempts, route, sent) with
+        {
+            DeadLetterReason = reason, LastStatus = result.Status, LastError = result.Error,
+        };
+        await log.TryRecordAsync(message, webhookId, outcome, body).ConfigureAwait(false);
         var info = new DeadLetterInfo { Reason = reason, LastStatus = result.Status, LastError = result.Error, DeadLetteredAt = time.GetUtcNow() };
         await deadLetters.WriteAsync(message with { Attempts = attempts, DeadLetter = info }, CancellationToken.None).ConfigureAwait(false);
         await ledger.ReleaseAsync(claim).ConfigureAwait(false);
@@ -130,21 +148,25 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
             return ForwardOutcome.AlreadyDelivered;
         }
         var info = new DeadLetterInfo { Reason = "body_missing", DeadLetteredAt = time.GetUtcNow() };
+        await log.TryRecordAsync(message, null, new LoggedOutcome(DeliveryStatus.DeadLettered, message.PriorAttempts + message.Attempts, false, null,
+            DeadLetterReason: info.Reason), null).ConfigureAwait(false);
         await deadLetters.WriteAsync(message with { DeadLetter = info }, cancellationToken).ConfigureAwait(false);
         metrics.DeadLettered(info.Reason);
         ForwardingLog.BodyMissing(logger, message.EventId);
         return ForwardOutcome.DeadLettered;
     }
 
-    private async Task RemoveBodyAsync(QueuedWebhook message)
+    /// <summary>
+    /// The log entry of an outcome: attempts are counted over the event's whole history (<see cref="QueuedWebhook.PriorAttempts"/>
+    /// plus this schedule's), and the attempt is logged only when something was sent.
+    /// </summary>
+    private LoggedOutcome Outcome(string status, QueuedWebhook message, int attempts, ForwardRoute route, Sent? sent)
     {
-        try
-        {
-            await pending.DeleteBodyAsync(message, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex)
-        {
-            ForwardingLog.BlobNotRemoved(logger, ex, message.EventId);
-        }
+        var number = message.PriorAttempts + attempts;
+        var tried = sent is null
+            ? null
+            : new LoggedAttempt(number, time.GetUtcNow() - TimeSpan.FromMilliseconds(sent.ElapsedMs), sent.Result.Status, sent.ElapsedMs,
+                sent.Result.Error, sent.Result.Response);
+        return new LoggedOutcome(status, number, route.Matched, route.Target, sent?.Result.Status, sent?.Result.Error, Attempt: tried);
     }
 }

@@ -66,4 +66,8 @@ internal static partial class ForwardingLog
     [LoggerMessage(EventId = 3014, Level = LogLevel.Error,
         Message = "Event {EventId} ({WebhookId}) was delivered but its delivered mark could not be written; its claim lapses at {LeaseUntil}, after which an identical redelivery would be sent again")]
     public static partial void MarkNotWritten(ILogger logger, Exception exception, string eventId, string webhookId, DateTimeOffset? leaseUntil);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Information,
+        Message = "Delivery log retention removed {Rows} row(s) and {Blobs} payload blob(s) in {Calls} storage call(s); more left: {More}")]
+    public static partial void LogSwept(ILogger logger, int rows, int blobs, int calls, bool more);
 }

@@ -92,8 +92,8 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
         DeliveryClaim claim;
         try
         {
-            claim = await ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, Lease, cancellationToken)
-                .ConfigureAwait(false);
+            claim = await ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, Lease, cancellationToken,
+                message.RedeliverAfter).ConfigureAwait(false);
         }
         catch
         {
@@ -122,7 +122,8 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             var route = ForwardRoute.For(await connectionLookup.ConfigureAwait(false), _defaultTarget);
             if (route.DeadLetterReason is { } reason)
             {
-                return await settle.DeadLetterAsync(message, webhookId, message.Attempts, claimed.Claim, reason, default).ConfigureAwait(false);
+                return await settle.DeadLetterAsync(message, webhookId, message.Attempts, claimed.Claim, reason, default, route, body)
+                    .ConfigureAwait(false);
             }
             if (await EnsureSendableAsync(claimed, message, attempt, cancellationToken).ConfigureAwait(false) is not { } ready)
             {
@@ -133,10 +134,10 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             state = sent;
             var recorded = sent.Decision.Kind switch
             {
-                DecisionKind.Delivered => await settle.DeliveredAsync(sent, message, webhookId, attempt, route.Matched).ConfigureAwait(false),
-                DecisionKind.Retry => await settle.RetryAsync(sent, message, webhookId, attempt).ConfigureAwait(false),
-                _ => new Recorded(sent.Claim, await settle.DeadLetterAsync(message, webhookId, attempt, sent.Claim, sent.Decision.Reason, sent.Result)
-                    .ConfigureAwait(false)),
+                DecisionKind.Delivered => await settle.DeliveredAsync(sent, message, webhookId, attempt, route, body).ConfigureAwait(false),
+                DecisionKind.Retry => await settle.RetryAsync(sent, message, webhookId, attempt, route, body).ConfigureAwait(false),
+                _ => new Recorded(sent.Claim, await settle.DeadLetterAsync(message, webhookId, attempt, sent.Claim, sent.Decision.Reason, sent.Result,
+                    route, body, sent).ConfigureAwait(false)),
             };
             return recorded.Outcome;
         }

@@ -5,7 +5,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace CalWebhookFunctions.Ingest;
 
 /// <summary><c>POST /api/webhooks/cal</c>: Cal.com's deliveries for every connection. The HMAC is the auth.</summary>
-public sealed class ReceiveCalWebhook(WebhookIngestor ingestor)
+public sealed class ReceiveCalWebhook(WebhookIngestor ingestor, Operations.Rejections.RejectionRecorder rejections)
 {
     [Function(nameof(ReceiveCalWebhook))]
     public async Task<IResult> Run(
@@ -13,7 +13,7 @@ public sealed class ReceiveCalWebhook(WebhookIngestor ingestor)
         CancellationToken cancellationToken)
     {
         var outcome = await ingestor.IngestAsync(request, cancellationToken);
-        return outcome.Status switch
+        var result = outcome.Status switch
         {
             IngestStatus.Accepted => TypedResults.Json(new AcceptedBody("accepted", outcome.EventId!), IngestJsonContext.Default.AcceptedBody),
             IngestStatus.EmptyBody => ApiResults.Error(StatusCodes.Status400BadRequest, "empty_body", "The request body is empty."),
@@ -32,6 +32,8 @@ public sealed class ReceiveCalWebhook(WebhookIngestor ingestor)
             _ => ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable",
                 "The event could not be stored; it was not accepted. Retry later."),
         };
+        rejections.Record(outcome, result, request.ContentType); // in memory only: no storage call on this path
+        return result;
     }
 }
 

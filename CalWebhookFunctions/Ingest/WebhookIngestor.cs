@@ -63,11 +63,11 @@ public sealed class WebhookIngestor
                 SignatureCheck.NoSecretProvided => IngestStatus.NoSecretProvided,
                 SignatureCheck.Malformed => IngestStatus.SignatureMalformed,
                 _ => IngestStatus.SignatureMismatch,
-            }, body.Length);
+            }, body.Length, claimedConnectionId: connectionId);
         }
         if (query.Count > 1)
         {
-            return Reject(IngestStatus.InvalidConnectionId, body.Length, $"{ConnectionIdResolver.ParameterName} is given more than once");
+            return Reject(IngestStatus.InvalidConnectionId, body.Length, $"{ConnectionIdResolver.ParameterName} is given more than once", connectionId);
         }
         if (connectionId is not null && !ConnectionId.IsValid(connectionId, out var problem))
         {
@@ -97,20 +97,21 @@ public sealed class WebhookIngestor
         {
             IngestLog.StorageFailed(_logger, ex, body.Length, trigger);
             _metrics.Rejected("storage_unavailable");
-            return new IngestOutcome(IngestStatus.StorageUnavailable);
+            return new IngestOutcome(IngestStatus.StorageUnavailable, BodyBytes: body.Length, ClaimedConnectionId: connectionId);
         }
 
         IngestLog.Accepted(_logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
             stored.BodyBlob is null ? "inline" : "in blob");
-        _metrics.Accepted();
+        _metrics.Accepted(trigger);
         return new IngestOutcome(IngestStatus.Accepted, message.EventId);
     }
 
-    private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? detail = null)
+    private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? detail = null, string? claimedConnectionId = null)
     {
         IngestLog.Rejected(_logger, status, bodyBytes);
         _metrics.Rejected(status.ToString());
-        return new IngestOutcome(status, Detail: detail);
+        var claimed = claimedConnectionId is not null && ConnectionId.IsValid(claimedConnectionId, out _) ? claimedConnectionId : null;
+        return new IngestOutcome(status, Detail: detail, BodyBytes: bodyBytes, ClaimedConnectionId: claimed);
     }
 
     private static Dictionary<string, string> KeptHeadersOf(HttpRequest request)

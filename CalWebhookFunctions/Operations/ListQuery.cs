@@ -14,18 +14,24 @@ public sealed record ListPosition(
     [property: JsonPropertyName("p")] string? PartitionKey,
     [property: JsonPropertyName("r")] string? RowKey);
 
-/// <summary>One page of a list answer: <c>{"items":[…],"continuation":"…"|null}</c> (DESIGN.md "Operations API").</summary>
+/// <summary>
+/// One page of a list answer: <c>{"items":[…],"continuation":"…"|null}</c> (DESIGN.md "Operations API"). The
+/// continuation is written even when null, whatever a serializer context's default ignore condition says.
+/// </summary>
 public sealed record ListPage<T>(
     [property: JsonPropertyName("items")] IReadOnlyList<T> Items,
-    [property: JsonPropertyName("continuation")] string? Continuation);
+    [property: JsonPropertyName("continuation"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Continuation);
 
 /// <summary>
 /// The query string every list route shares: only known parameters, each at most once; <c>limit</c> 1–200 (default 50);
 /// times in ISO 8601 UTC; a <c>continuation</c> token that only the same list with the same filters accepts (a token
 /// from another list or other filters is a 400, never a wrong page).
 /// </summary>
-public sealed class ListQuery
+public sealed partial class ListQuery
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?$")]
+    private static partial System.Text.RegularExpressions.Regex IsoTime();
+
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
 
@@ -81,13 +87,28 @@ public sealed class ListQuery
         {
             return null;
         }
-        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            || !value.Contains('T', StringComparison.Ordinal))
+        if (!TryParseTime(value, out var time))
         {
             _problems.Add($"'{name}' must be an ISO 8601 time such as 2026-12-01T10:00:00Z.");
             return null;
         }
-        return time.ToUniversalTime();
+        return time;
+    }
+
+    /// <summary>
+    /// Reads an ISO 8601 date and time (<c>2026-12-01T10:00:00Z</c>, optional seconds and fraction, <c>Z</c> or an offset;
+    /// none means UTC), as UTC. Other forms the framework would parse (RFC 1123, local formats) are refused.
+    /// </summary>
+    public static bool TryParseTime(string value, out DateTimeOffset time)
+    {
+        time = default;
+        if (IsoTime().IsMatch(value)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
+        {
+            time = time.ToUniversalTime();
+            return true;
+        }
+        return false;
     }
 
     /// <summary><c>limit</c>: 1–<see cref="MaxLimit"/>, default <see cref="DefaultLimit"/>.</summary>

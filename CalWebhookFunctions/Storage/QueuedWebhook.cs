@@ -61,6 +61,22 @@ public sealed record QueuedWebhook
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int StorageRetries { get; init; }
 
+    /// <summary>
+    /// Attempts the event had before this message's schedule started (a redelivery or replay starts a fresh schedule):
+    /// the delivery log numbers attempts from here, so its history runs on.
+    /// </summary>
+    [JsonPropertyName("priorAttempts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int PriorAttempts { get; init; }
+
+    /// <summary>
+    /// Set by <c>POST /api/deliveries/{eventId}/redeliver</c>: send once more even though the webhook-id was delivered before
+    /// this time (a deliberate re-send past dedup). A delivery marked after it still stops a second copy.
+    /// </summary>
+    [JsonPropertyName("redeliverAfter")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? RedeliverAfter { get; init; }
+
     /// <summary>Why the forwarder gave up on the event; set only on messages in <c>cal-webhooks-poison</c>.</summary>
     [JsonPropertyName("deadLetter")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

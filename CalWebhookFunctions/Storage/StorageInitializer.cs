@@ -27,6 +27,7 @@ public sealed partial class StorageInitializer(StorageAccount storage, TimeProvi
         (StorageNames.WebhookQueue, ct => storage.Queue(StorageNames.WebhookQueue).CreateIfNotExistsAsync(cancellationToken: ct)),
         (StorageNames.WebhookPoisonQueue, ct => storage.Queue(StorageNames.WebhookPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct)),
         (StorageNames.CleanupQueue, ct => storage.Queue(StorageNames.CleanupQueue).CreateIfNotExistsAsync(cancellationToken: ct)),
+        (StorageNames.AlertsQueue, ct => storage.Queue(StorageNames.AlertsQueue).CreateIfNotExistsAsync(cancellationToken: ct)),
         (StorageNames.ConnectionsTable, ct => storage.Table(StorageNames.ConnectionsTable).CreateIfNotExistsAsync(ct)),
         (StorageNames.DeliveriesTable, ct => storage.Table(StorageNames.DeliveriesTable).CreateIfNotExistsAsync(ct)),
         (StorageNames.PayloadContainer, ct => storage.Container(StorageNames.PayloadContainer).CreateIfNotExistsAsync(cancellationToken: ct)),

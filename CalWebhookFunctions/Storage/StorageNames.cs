@@ -9,6 +9,7 @@ public static class StorageNames
     public const string WebhookQueue = "cal-webhooks";
     public const string WebhookPoisonQueue = "cal-webhooks-poison";
     public const string CleanupQueue = "cal-subscription-cleanup";
+    public const string AlertsQueue = "cal-alerts";
     public const string ConnectionsTable = "CalConnections";
     public const string DeliveriesTable = "CalDeliveries";
 

@@ -125,7 +125,7 @@ public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOption
 }
 
 /// <summary><c>GET /api/connections/{connectionId}</c> and <c>?id=…</c>: the stored connection (no secrets); 404 once removed.</summary>
-public sealed class GetConnection(Connections.ConnectionStore store)
+public sealed class GetConnection(Connections.ConnectionStore store, Operations.ConnectionList list)
 {
     [Function(nameof(GetConnection))]
     public Task<IResult> Run(
@@ -134,12 +134,12 @@ public sealed class GetConnection(Connections.ConnectionStore store)
         CancellationToken cancellationToken) =>
         HandleAsync(ConnectionRoute.FromPath(request, connectionId), cancellationToken);
 
-    /// <summary><c>GET /api/connections</c> without <c>id</c> will be the list; until then it answers 400 <c>missing_connection_id</c>.</summary>
+    /// <summary><c>GET /api/connections?id=…</c>; without <c>id</c> it is the list (<see cref="Operations.ConnectionList"/>).</summary>
     [Function(nameof(GetConnection) + "ByQuery")]
     public Task<IResult> RunByQuery(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "connections")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        HandleAsync(ConnectionRoute.FromQuery(request), cancellationToken);
+        Operations.ConnectionList.IsListRequest(request) ? list.ListAsync(request, cancellationToken) : HandleAsync(ConnectionRoute.FromQuery(request), cancellationToken);
 
     private async Task<IResult> HandleAsync(ConnectionIdResult named, CancellationToken cancellationToken)
     {

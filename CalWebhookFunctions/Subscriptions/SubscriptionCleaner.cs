@@ -31,7 +31,8 @@ public sealed class SubscriptionCleaner(
     CleanupMessages queue,
     ConnectionLeases leases,
     IOptions<CalComOptions> options,
-    ILogger<SubscriptionCleaner> logger)
+    ILogger<SubscriptionCleaner> logger,
+    Operations.Alerts.Alerts alerts)
 {
     public async Task<CleanupResult> ProcessAsync(byte[] content, CancellationToken cancellationToken)
     {
@@ -161,6 +162,14 @@ public sealed class SubscriptionCleaner(
             : $"DELETE <CalCom__ApiBaseUrl>/{scope.ItemPath(message.WebhookId)}";
         SubscriptionsLog.CleanupNeedsPerson(logger, message.ConnectionId, scope, message.WebhookId ?? "(unknown)",
             LoggedUrl.Redact(message.SubscriberUrl), action, LoggedUrl.RedactIn(error));
+        alerts.Raise(Operations.Alerts.AlertTypes.SubscriptionOrphaned, message.ConnectionId, new System.Text.Json.Nodes.JsonObject
+        {
+            ["connectionId"] = message.ConnectionId, ["webhookId"] = message.WebhookId, ["action"] = action,
+            ["scope"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = scope.Name, ["orgId"] = scope.OrgId, ["teamId"] = scope.TeamId, ["eventTypeId"] = scope.EventTypeId,
+            },
+        });
         return CleanupResult.DeadLettered;
     }
 }

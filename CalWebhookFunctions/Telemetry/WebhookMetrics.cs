@@ -1,10 +1,12 @@
 using System.Diagnostics.Metrics;
+using CalWebhookFunctions.Operations.Stats;
 
 namespace CalWebhookFunctions.Telemetry;
 
 /// <summary>
 /// The product's counters, on the meter <see cref="MeterName"/>: exported wherever OpenTelemetry or
-/// Application Insights is wired, and readable with <c>dotnet-counters</c> anywhere.
+/// Application Insights is wired, and readable with <c>dotnet-counters</c> anywhere. Every count also goes to this
+/// instance's <see cref="StatsCollector"/> (in memory; flushed hourly rows behind <c>GET /api/stats</c>).
 /// </summary>
 public sealed class WebhookMetrics
 {
@@ -17,9 +19,12 @@ public sealed class WebhookMetrics
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _subscriptionsCreated;
     private readonly Counter<long> _subscriptionsDeleted;
+    private readonly Histogram<double> _deliveryLatency;
+    private readonly StatsCollector _stats;
 
-    public WebhookMetrics(IMeterFactory meterFactory)
+    public WebhookMetrics(IMeterFactory meterFactory, StatsCollector stats)
     {
+        _stats = stats;
         var meter = meterFactory.Create(MeterName);
         _accepted = meter.CreateCounter<long>("calwebhook.events.accepted", "{event}", "Deliveries verified and stored");
         _rejected = meter.CreateCounter<long>("calwebhook.events.rejected", "{event}", "Deliveries refused, by reason");
@@ -28,17 +33,40 @@ public sealed class WebhookMetrics
         _deadLettered = meter.CreateCounter<long>("calwebhook.events.dead_lettered", "{event}", "Events moved to the dead-letter queue");
         _subscriptionsCreated = meter.CreateCounter<long>("calwebhook.subscriptions.created", "{subscription}", "Cal.com subscriptions registered or adopted");
         _subscriptionsDeleted = meter.CreateCounter<long>("calwebhook.subscriptions.deleted", "{subscription}", "Cal.com subscriptions removed");
+        _deliveryLatency = meter.CreateHistogram<double>("calwebhook.delivery.latency", "s", "Time from acceptance to the app's 2xx",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400] });
     }
 
-    public void Accepted() => _accepted.Add(1);
+    /// <summary>An event verified and stored; <paramref name="trigger"/> is its trigger as logged (<c>(none)</c> when it has none).</summary>
+    public void Accepted(string trigger = "(none)")
+    {
+        _accepted.Add(1);
+        _stats.Count("status", "accepted");
+        _stats.Count("trigger", trigger);
+    }
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void Forwarded() => _forwarded.Add(1);
+    /// <summary>An event delivered; <paramref name="latency"/> is from its acceptance to the app's 2xx.</summary>
+    public void Forwarded(TimeSpan latency)
+    {
+        _forwarded.Add(1);
+        _deliveryLatency.Record(Math.Max(latency.TotalSeconds, 0));
+        _stats.Delivered(latency);
+    }
 
-    public void Retried(string reason) => _retried.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void Retried(string reason)
+    {
+        _retried.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _stats.Count("status", "retried");
+    }
 
-    public void DeadLettered(string reason) => _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void DeadLettered(string reason)
+    {
+        _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _stats.Count("status", "dead_lettered");
+        _stats.Count("deadLetter", reason);
+    }
 
     public void SubscriptionCreated() => _subscriptionsCreated.Add(1);
 

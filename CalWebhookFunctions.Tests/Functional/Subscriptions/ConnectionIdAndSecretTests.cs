@@ -119,8 +119,7 @@ public sealed class ConnectionIdAndSecretTests(AzuriteFixture storage) : IClassF
 
     [Theory]
     [InlineData("PUT")]
-    [InlineData("DELETE")]
-    [InlineData("GET")]
+    [InlineData("DELETE")] // GET without an id is the connections list (DESIGN.md "Operations API"): ConnectionListTests
     public async Task The_query_form_without_an_id_gets_400_naming_the_query_form(string method)
     {
         await using var life = await Lifecycle.StartAsync(storage.ConnectionString);

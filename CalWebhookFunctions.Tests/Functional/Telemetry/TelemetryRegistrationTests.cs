@@ -64,7 +64,7 @@ public sealed class TelemetryRegistrationTests
         var metrics = app.Get<WebhookMetrics>();
         metrics.Accepted();
         metrics.Rejected("SignatureMismatch");
-        metrics.Forwarded();
+        metrics.Forwarded(TimeSpan.FromSeconds(2));
         metrics.DeadLettered("http_410");
         // Flushes every reader; the Azure Monitor exporter's attempt fails (nothing listens), the test reader's succeeds.
         app.Get<MeterProvider>().ForceFlush(10_000);

@@ -1,0 +1,117 @@
+using CalWebhookFunctions.Operations;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Tests.Infrastructure;
+
+namespace CalWebhookFunctions.Tests.Functional.Operations;
+
+/// <summary>
+/// The log's storage cost, counted request by request through the SDK pipelines: one table call per attempt on the forward
+/// path, and a retention run bounded by its budget however much is kept.
+/// </summary>
+public class DeliveryLogCostTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static readonly Dictionary<string, string?> ThirtyDays = new() { ["Deliveries:RetentionDays"] = "30" };
+
+    [Fact]
+    public async Task A_delivered_event_costs_one_table_call_more_than_claim_and_mark()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite);
+        await harness.ForwardAsync(CalDeliveries.BookingCreated()); // the table and queues exist from here on
+        harness.Tables.Reset();
+        harness.Queues.Reset();
+
+        var message = await harness.ForwardAsync(CalDeliveries.BookingCreated(padTo: 3000));
+
+        // Claim (insert), delivered mark (upsert), log (one entity-group transaction); the ingest-side enqueue is the harness's.
+        Assert.Equal(3, harness.Tables.Count);
+        Assert.Equal(1, harness.Queues.Count);
+        using var detail = await harness.GetAsync("deliveries/" + message.EventId);
+        Assert.Equal("delivered", (await DeliveriesHarness.JsonOf(detail)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_retried_attempt_costs_one_table_call_more_than_the_claim_and_its_release()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, (_, _, before) => Task.FromResult(before == 0 ? 503 : 200));
+        await harness.LogAsync(DateTimeOffset.UtcNow, null, DeliveryStatus.Delivered); // the table exists
+        harness.Tables.Reset();
+
+        await harness.ForwardAsync(CalDeliveries.BookingCreated());
+
+        // Attempt 1: claim, release, log. Attempt 2: claim, mark, log.
+        Assert.Equal(6, harness.Tables.Count);
+    }
+
+    [Fact]
+    public async Task Retention_drops_old_day_partitions_and_payload_blobs_within_a_bounded_number_of_calls()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, settings: ThirtyDays);
+        var now = DateTimeOffset.UtcNow;
+        var old = new List<string>();
+        await Parallel.ForAsync(0, 300, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            var logged = await harness.LogAsync(now - TimeSpan.FromDays(i % 2 == 0 ? 40 : 35) - TimeSpan.FromSeconds(i), $"conn-{i % 5}",
+                DeliveryStatus.Delivered);
+            lock (old)
+            {
+                old.Add(logged.EventId);
+            }
+        });
+        var kept = await harness.LogAsync(now - TimeSpan.FromDays(29), "conn-1", DeliveryStatus.Delivered);
+        var container = harness.App.Get<StorageAccount>().Container(StorageNames.PayloadContainer);
+        await container.CreateIfNotExistsAsync();
+        foreach (var day in new[] { 40, 35, 31, 1 })
+        {
+            await container.UploadBlobAsync($"{now.AddDays(-day).UtcDateTime:yyyy/MM/dd}/{Guid.CreateVersion7():N}", BinaryData.FromString("x"));
+        }
+        harness.Tables.Reset();
+        harness.Blobs.Reset();
+
+        var run = await harness.App.Get<DeliveryLogRetention>().SweepAsync(maxCalls: 100, CancellationToken.None);
+
+        // 300 events × 3 rows (summary, index, attempt) in 2 partitions: 9 batches of ≤ 100 rows, 1 page of keys and the
+        // empty page that ends it; blobs: a listing, 3 deletes, the listing that ends it.
+        Assert.Equal(900, run.Rows);
+        Assert.Equal(3, run.Blobs);
+        Assert.True(harness.Tables.Count <= 2 + 10, $"{harness.Tables.Count} table calls");
+        Assert.Equal(5, harness.Blobs.Count);
+        Assert.Equal(harness.Tables.Count + harness.Blobs.Count, run.Calls);
+        Assert.False(run.More);
+        var (_, ids) = await harness.AllPagesAsync("limit=200");
+        Assert.Equal([kept.EventId], ids);
+        using var gone = await harness.GetAsync("deliveries/" + old[0]);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
+        var blobsLeft = new List<string>();
+        await foreach (var blob in container.GetBlobsAsync())
+        {
+            blobsLeft.Add(blob.Name);
+        }
+        Assert.Single(blobsLeft);
+    }
+
+    [Fact]
+    public async Task A_retention_run_stops_at_its_call_budget_and_the_next_runs_finish()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, settings: ThirtyDays);
+        var now = DateTimeOffset.UtcNow;
+        await Parallel.ForAsync(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            await harness.LogAsync(now - TimeSpan.FromDays(31 + i % 3) - TimeSpan.FromSeconds(i), "conn", DeliveryStatus.Delivered));
+        var retention = harness.App.Get<DeliveryLogRetention>();
+        harness.Tables.Reset();
+        harness.Blobs.Reset();
+
+        var first = await retention.SweepAsync(maxCalls: 3, CancellationToken.None);
+
+        Assert.True(first.More);
+        Assert.True(harness.Tables.Count + harness.Blobs.Count <= 3, $"{harness.Tables.Count + harness.Blobs.Count} calls");
+        var runs = 1;
+        var removed = first.Rows;
+        for (var run = first; run.More && runs < 20; runs++)
+        {
+            run = await retention.SweepAsync(maxCalls: 3, CancellationToken.None);
+            removed += run.Rows;
+        }
+        Assert.Equal(600, removed);
+        Assert.Empty((await harness.AllPagesAsync("limit=10")).EventIds);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Data.Tables;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Subscriptions;
+using Microsoft.AspNetCore.Http;
+
+namespace CalWebhookFunctions.Operations;
+
+/// <summary>
+/// <c>GET /api/connections?limit=&amp;continuation=</c> (the query form without <c>id</c>): the connections, each as
+/// <c>GET /api/connections/{id}</c> answers it, in table-key order (stable while paging: a connection added meanwhile
+/// never shifts a page). Only connection rows (row key <c>connection</c>, so never the <c>~changes</c> marker) that are
+/// not tombstones (GET {id} answers 404 for those) — both filtered by the table service, one query per page.
+/// </summary>
+public sealed class ConnectionList(ConnectionStore store)
+{
+    private const string Scope = "connections";
+
+    /// <summary>Whether a <c>GET /api/connections</c> asks for the list: it names no <c>id</c>.</summary>
+    public static bool IsListRequest(HttpRequest request) => ConnectionRoute.QueryValues(request.QueryString.Value, "id").Count == 0;
+
+    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var query = ListQuery.Read(request, "limit", "continuation");
+        var limit = query.Limit();
+        var after = query.Continuation(Scope);
+        if (query.Error() is { } error)
+        {
+            return error;
+        }
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {ConnectionRecord.RowKeyValue} and State ne {ConnectionRecord.States.Removed}");
+        if (after?.PartitionKey is { } last)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"PartitionKey gt {last}");
+        }
+        var items = new List<ConnectionBody>(limit);
+        ListPosition? next = null;
+        try
+        {
+            await foreach (var row in store.Table.QueryAsync<ConnectionRecord>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
+            {
+                if (items.Count == limit)
+                {
+                    next = new ListPosition(ConnectionRecord.PartitionKeyFor(items[^1].ConnectionId), null);
+                    break;
+                }
+                items.Add(ConnectionResults.BodyOf(row));
+            }
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            // No connection yet.
+        }
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
+        {
+            return ConnectionResults.StorageUnavailable();
+        }
+        return TypedResults.Json(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)),
+            ConnectionListJsonContext.Default.ListPageConnectionBody);
+    }
+}
+
+/// <summary>Items exactly as <c>GET /api/connections/{id}</c> writes them (camelCase, nulls left out).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ListPage<ConnectionBody>))]
+internal sealed partial class ConnectionListJsonContext : JsonSerializerContext;

@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using CalWebhookFunctions.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace CalWebhookFunctions.Operations;
+
+/// <summary>
+/// What one outcome of an event writes to the log: its new status and, when something was sent, the attempt.
+/// <paramref name="Attempts"/> counts every attempt the event has had (redeliveries and replays included).
+/// </summary>
+public sealed record LoggedOutcome(
+    string Status,
+    int Attempts,
+    bool Matched,
+    Uri? Target,
+    int? LastStatus = null,
+    string? LastError = null,
+    DateTimeOffset? NextAttemptAt = null,
+    DateTimeOffset? DeliveredAt = null,
+    string? DeadLetterReason = null,
+    LoggedAttempt? Attempt = null);
+
+/// <summary>One HTTP attempt as the log keeps it.</summary>
+public sealed record LoggedAttempt(int Number, DateTimeOffset At, int? Status, long DurationMs, string? Error, string? Response);
+
+/// <summary>
+/// Writes the delivery log (<see cref="DeliveryLogKeys"/>): each outcome is ONE entity-group transaction in the event's day
+/// partition — the summary row, the connection index row and the attempt row, each replaced whole, no read first. The
+/// summary carries what the event was received with (headers, and an inline body; a larger body stays in its blob).
+/// </summary>
+public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider time, ILogger<DeliveryLog> logger)
+{
+    private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
+
+    public TableClient Table => _table;
+
+    /// <summary>Writes the outcome; throws when storage fails.</summary>
+    public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken)
+    {
+        var summary = Summary(message, webhookId, outcome, body);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertReplace, summary) };
+        if (message.ConnectionId is not null)
+        {
+            var index = summary.CopyAs(DeliveryLogKeys.Index(message.ConnectionId, message.EventId, KeyTime(message)), withBody: false);
+            actions.Add(new(TableTransactionActionType.UpsertReplace, index));
+        }
+        if (outcome.Attempt is { } attempt)
+        {
+            actions.Add(new(TableTransactionActionType.UpsertReplace, new DeliveryAttemptRow
+            {
+                PartitionKey = summary.PartitionKey,
+                RowKey = DeliveryLogKeys.Attempt(message.EventId, attempt.At, attempt.Number),
+                EventId = message.EventId,
+                Attempt = attempt.Number,
+                At = attempt.At,
+                Status = attempt.Status,
+                DurationMs = attempt.DurationMs,
+                Error = attempt.Error,
+                Response = attempt.Response,
+            }));
+        }
+        await MissingResource.CreateAndRetryAsync(
+            () => _table.SubmitTransactionAsync(actions, cancellationToken),
+            () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the outcome; a storage failure is logged and swallowed: the log is the operator's view, and must never cost an
+    /// event its delivery (the event's own records — claim, mark, queue messages — are written apart).
+    /// </summary>
+    public async Task TryRecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
+    {
+        try
+        {
+            await RecordAsync(message, webhookId, outcome, body, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RequestFailedException or TableTransactionFailedException || StorageAccount.IsUnavailable(ex))
+        {
+            Log.NotWritten(logger, ex, message.EventId, outcome.Status);
+        }
+    }
+
+    /// <summary>
+    /// Marks an event <c>pending</c> again after it was re-enqueued (redeliver, replay) — only if its log rows are still as
+    /// <paramref name="read"/> (read before the enqueue): when the forwarder has written a newer outcome in between, that
+    /// one stands. False when it was not written for that reason.
+    /// </summary>
+    public async Task<bool> MarkPendingAsync(DeliveryLogEntry read, CancellationToken cancellationToken)
+    {
+        var summary = read.CopyAs(read.RowKey, withBody: true);
+        summary.Status = DeliveryStatus.Pending;
+        summary.NextAttemptAt = null;
+        summary.UpdatedAt = time.GetUtcNow();
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, summary, read.ETag) };
+        if (summary.ConnectionId is not null)
+        {
+            var index = summary.CopyAs(DeliveryLogKeys.Index(summary.ConnectionId, summary.EventId, KeyTime(summary.EventId, summary.ReceivedAt)),
+                withBody: false);
+            actions.Add(new(TableTransactionActionType.UpsertReplace, index));
+        }
+        try
+        {
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The copy a replay of a dead letter enqueues: a fresh schedule, whose attempts the log numbers on from the event's
+    /// earlier ones. (For ReplayDeadLetters: enqueue this, then <see cref="MarkPendingAsync"/> with the entry read before.)
+    /// </summary>
+    public static QueuedWebhook FreshSchedule(QueuedWebhook deadLetter) => deadLetter with
+    {
+        PriorAttempts = deadLetter.PriorAttempts + deadLetter.Attempts,
+        Attempts = 0,
+        StorageRetries = 0,
+        DeadLetter = null,
+        RedeliverAfter = null,
+    };
+
+    /// <summary>The summary row of an event: its keys, its state after <paramref name="outcome"/>, and its received metadata.</summary>
+    private DeliveryLogEntry Summary(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
+    {
+        var keyTime = KeyTime(message);
+        var (trigger, bookingUid) = body is null ? (null, null) : ReadFields(body);
+        return new DeliveryLogEntry
+        {
+            PartitionKey = DeliveryLogKeys.Partition(keyTime),
+            RowKey = DeliveryLogKeys.Summary(message.EventId, keyTime),
+            EventId = message.EventId,
+            ReceivedAt = message.ReceivedAt,
+            ConnectionId = message.ConnectionId,
+            Matched = outcome.Matched,
+            Trigger = trigger,
+            BookingUid = bookingUid,
+            WebhookId = webhookId ?? "",
+            Status = outcome.Status,
+            Attempts = outcome.Attempts,
+            LastStatus = outcome.LastStatus,
+            LastError = outcome.LastError,
+            NextAttemptAt = outcome.NextAttemptAt,
+            DeliveredAt = outcome.DeliveredAt,
+            DeadLetterReason = outcome.DeadLetterReason,
+            Target = outcome.Target is { } target ? TargetOf(target) : null,
+            UpdatedAt = time.GetUtcNow(),
+            ContentType = Header(message, KeptHeaders.ContentType),
+            CalSignature = Header(message, KeptHeaders.CalSignature),
+            CalWebhookVersion = Header(message, KeptHeaders.CalWebhookVersion),
+            BodyLength = message.BodyLength,
+            Body = message.Body,
+            BodyBlob = message.BodyBlob,
+        };
+    }
+
+    /// <summary>Origin and path only: a query (tokens) or user info never reaches the log.</summary>
+    public static string TargetOf(Uri target) =>
+        target.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+
+    public static DateTimeOffset KeyTime(QueuedWebhook message) => KeyTime(message.EventId, message.ReceivedAt);
+
+    private static DateTimeOffset KeyTime(string eventId, DateTimeOffset receivedAt) => DeliveryLogKeys.KeyTime(eventId, receivedAt);
+
+    private static string? Header(QueuedWebhook message, string name)
+    {
+        foreach (var (key, value) in message.Headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The top-level <c>triggerEvent</c> and <c>payload.uid</c> of a JSON body (nulls for anything else).</summary>
+    public static (string? Trigger, string? BookingUid) ReadFields(ReadOnlySpan<byte> body)
+    {
+        string? trigger = null, uid = null;
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return (null, null);
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isTrigger = reader.ValueTextEquals("triggerEvent"u8);
+                var isPayload = reader.ValueTextEquals("payload"u8);
+                reader.Read();
+                if (isTrigger && reader.TokenType == JsonTokenType.String)
+                {
+                    trigger ??= Short(reader.GetString());
+                }
+                else if (isPayload && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isUid = reader.ValueTextEquals("uid"u8);
+                        reader.Read();
+                        if (isUid && reader.TokenType == JsonTokenType.String)
+                        {
+                            uid ??= Short(reader.GetString());
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (a form body), or cut short: what was found stands.
+        }
+        return (trigger, uid);
+    }
+
+    private static string? Short(string? value) => value is { Length: <= 256 } ? value : null;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3200, Level = LogLevel.Warning,
+            Message = "The delivery log entry of event {EventId} ({Status}) was not written; the event itself is unaffected")]
+        public static partial void NotWritten(ILogger logger, Exception exception, string eventId, string status);
+    }
+}

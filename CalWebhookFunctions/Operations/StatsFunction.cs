@@ -1,0 +1,92 @@
+using System.Text.Json.Serialization;
+using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Operations.Stats;
+using CalWebhookFunctions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CalWebhookFunctions.Operations;
+
+/// <summary>
+/// <c>GET /api/stats</c>: counts of the current hour and the 23 before it (<see cref="Window"/>), summed over every
+/// instance's hourly row (at most <see cref="StatsStore.MaxRowsRead"/> rows of one partition), plus a live reading of the
+/// queues (two properties calls and one peek). This instance's counts are written first, so they are included at once;
+/// other instances' counts are at most a minute old. Statuses: <c>accepted</c> (verified and stored by ingest),
+/// <c>delivered</c> (the app answered 2xx), <c>retried</c> (an attempt scheduled again after a retryable failure or
+/// storage trouble; one event can count several times), <c>dead_lettered</c> (moved to <c>cal-webhooks-poison</c>).
+/// </summary>
+public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider time)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromHours(23);
+
+    [Function(nameof(GetStats))]
+    public async Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "stats")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        if (ListQuery.Read(request).Error() is { } error)
+        {
+            return error;
+        }
+        try
+        {
+            var now = time.GetUtcNow();
+            var since = StatsCollector.Hour(now - Window);
+            await store.FlushAsync(cancellationToken);
+            var statsTask = store.ReadAsync(since, cancellationToken);
+            var queuesTask = probe.ProbeAsync(cancellationToken);
+            var stats = await statsTask;
+            var queues = await queuesTask;
+            var latency = stats.Latency.Sum() == 0
+                ? null
+                : new LatencyBody(LatencyBuckets.Percentile(stats.Latency, 0.50)!.Value, LatencyBuckets.Percentile(stats.Latency, 0.95)!.Value,
+                    stats.Latency.Sum());
+            var body = new StatsBody(
+                since,
+                now,
+                new SortedDictionary<string, long>(StringComparer.Ordinal)
+                {
+                    ["accepted"] = stats.Get("status:accepted"),
+                    ["delivered"] = stats.Get("status:delivered"),
+                    ["retried"] = stats.Get("status:retried"),
+                    ["dead_lettered"] = stats.Get("status:dead_lettered"),
+                },
+                stats.Of("trigger"),
+                stats.Of("deadLetter"),
+                stats.Of("refused"),
+                new SortedDictionary<string, long>(StringComparer.Ordinal)
+                {
+                    [StorageNames.WebhookQueue] = queues.PendingDepth,
+                    [StorageNames.WebhookPoisonQueue] = queues.DeadLetterDepth,
+                },
+                queues.OldestPendingAge is { } age ? Math.Round(age.TotalSeconds, 3) : null,
+                latency);
+            return TypedResults.Json(body, StatsRouteJsonContext.Default.StatsBody);
+        }
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
+        {
+            return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage did not answer; retry later.");
+        }
+    }
+}
+
+/// <summary>The answer of <c>GET /api/stats</c>.</summary>
+public sealed record StatsBody(
+    [property: JsonPropertyName("since")] DateTimeOffset Since,
+    [property: JsonPropertyName("until")] DateTimeOffset Until,
+    [property: JsonPropertyName("byStatus")] IReadOnlyDictionary<string, long> ByStatus,
+    [property: JsonPropertyName("byTrigger")] IReadOnlyDictionary<string, long> ByTrigger,
+    [property: JsonPropertyName("deadLetteredByReason")] IReadOnlyDictionary<string, long> DeadLetteredByReason,
+    [property: JsonPropertyName("refusedByReason")] IReadOnlyDictionary<string, long> RefusedByReason,
+    [property: JsonPropertyName("queueDepth")] IReadOnlyDictionary<string, long> QueueDepth,
+    [property: JsonPropertyName("oldestPendingAgeSeconds")] double? OldestPendingAgeSeconds,
+    [property: JsonPropertyName("forwardLatencyMs")] LatencyBody? ForwardLatencyMs);
+
+/// <summary>Received → delivered, from the histogram: each percentile is its bucket's upper bound (at most 19 % high).</summary>
+public sealed record LatencyBody(
+    [property: JsonPropertyName("p50")] double P50,
+    [property: JsonPropertyName("p95")] double P95,
+    [property: JsonPropertyName("count")] long Count);
+
+[JsonSerializable(typeof(StatsBody))]
+internal sealed partial class StatsRouteJsonContext : JsonSerializerContext;
