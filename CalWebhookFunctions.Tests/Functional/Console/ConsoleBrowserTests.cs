@@ -137,7 +137,7 @@ public class ConsoleBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         foreach (var name in new[] { "overview", "deliveries", "event", "connections", "deliveries-360" })
         {
             var png = await File.ReadAllBytesAsync(Path.Combine(folder, $"console-{name}.png"));
-            Assert.Equal("\x89PNG"u8.ToArray(), png[..4]);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         }
     }
 }

@@ -17,6 +17,9 @@ public sealed class ConsoleSite : IAsyncLifetime, IDisposable
 {
     public const string RejectMarker = "reject-me";
 
+    /// <summary>Notes written as a sender writes them: <c>&lt;</c> and <c>&gt;</c> raw, not <c>\u003C</c>.</summary>
+    private static readonly JsonSerializerOptions RawText = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly AzuriteFixture _storage = new();
     private readonly CancellationTokenSource _stopping = new();
     private FakeCalCom? _cal;
@@ -85,7 +88,7 @@ public sealed class ConsoleSite : IAsyncLifetime, IDisposable
         var uid = $"bk_{Guid.NewGuid():N}";
         var body = Encoding.UTF8.GetBytes(
             "{\"triggerEvent\":\"BOOKING_CREATED\",\"createdAt\":\"2026-12-01T10:00:00.000Z\",\"payload\":{\"title\":\"Intro call\"," +
-            $"\"uid\":\"{uid}\",\"attendees\":[{{\"name\":\"{CalDeliveries.AttendeeName}\"}}],\"notes\":{JsonSerializer.Serialize(notes)}}}}}");
+            $"\"uid\":\"{uid}\",\"attendees\":[{{\"name\":\"{CalDeliveries.AttendeeName}\"}}],\"notes\":{JsonSerializer.Serialize(notes, RawText)}}}}}");
         using var request = CalDeliveries.Post(body, TestApp.WebhookSecret, "nangoConnectionId=" + Uri.EscapeDataString(connectionId));
         using var response = await Client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

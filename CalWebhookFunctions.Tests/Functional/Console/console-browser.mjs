@@ -81,6 +81,13 @@ async function until(locator, what) {
   throw new Error(`${what} did not show within 30 reloads. The page shows:\n${shown}`);
 }
 
+/** Waits for an action's notice within `scope`; an error shown instead fails with its words. */
+async function outcome(scope, notice, timeout = WAIT) {
+  const shown = scope.locator(`.notice:has-text("${notice}"), .problem`).first();
+  await shown.waitFor({ timeout });
+  if (await shown.evaluate((node) => node.classList.contains('problem'))) throw new Error(`the page says: ${await shown.innerText()}`);
+}
+
 async function noSidewaysScroll(view) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   check(scroll <= width, `${view}: no horizontal scroll at ${width} px (content ${scroll} px)`);
@@ -135,7 +142,7 @@ const scenarios = {
     await dialog.waitFor({ timeout: WAIT });
     check((await dialog.innerText()).includes('once more'), 'redeliver asks for confirmation first');
     await dialog.getByRole('button', { name: 'Redeliver' }).click();
-    await page.locator('.notice', { hasText: 'Redelivered' }).waitFor({ timeout: 90_000 });
+    await outcome(page.locator('main'), 'Redelivered', 90_000);
     const after = await page.locator('.timeline li').count();
     check(after === before + 1, `the new attempt shows in the timeline (${before} → ${after})`);
   },
@@ -155,9 +162,8 @@ const scenarios = {
     const dialog = page.locator('dialog.confirm');
     await dialog.waitFor({ timeout: WAIT });
     await dialog.getByRole('button', { name: 'Replay' }).click();
-    const done = page.locator('.notice', { hasText: 'Replayed' });
-    await done.waitFor({ timeout: WAIT });
-    check(true, `after confirming: "${await done.innerText()}"`);
+    await outcome(page.locator('main'), 'Replayed');
+    check(true, `after confirming: "${await page.locator('.notice').innerText()}"`);
   },
 
   async 'pause-resume'() {
@@ -166,10 +172,10 @@ const scenarios = {
     const card = () => page.locator('article.connection', { has: page.locator('h3', { hasText: data.connectionId }) });
     await until(card(), `connection ${data.connectionId}`);
     await card().getByRole('button', { name: `Pause ${data.connectionId}` }).click();
-    await card().locator('.notice', { hasText: 'Paused' }).waitFor({ timeout: WAIT });
+    await outcome(card(), 'Paused');
     check(await card().locator('.status-paused').count() === 1, 'after Pause the app shows the connection paused');
     await card().getByRole('button', { name: `Resume ${data.connectionId}` }).click();
-    await card().locator('.notice', { hasText: 'Resumed' }).waitFor({ timeout: WAIT });
+    await outcome(card(), 'Resumed');
     check(await card().locator('.status-paused').count() === 0, 'after Resume it is no longer paused');
   },
 
