@@ -125,6 +125,11 @@ public class ConsoleBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         var connection = "customer-42";
         await site.PutConnectionAsync(connection);
         await site.PutConnectionAsync("acme/eu-7");
+        await site.PutConnectionAsync("globex");
+        foreach (var other in new[] { "globex", "acme/eu-7", "globex" })
+        {
+            await site.ForwardsOfAsync(await site.SendAsync(other), 1);
+        }
         var sent = await site.SendAsync(connection);
         site.Rejecting = true;
         await site.SendAsync("acme/eu-7", ConsoleSite.RejectMarker);
