@@ -94,6 +94,18 @@ public class ConsoleBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         Assert.Contains("ok: no script from the payload ran", run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_overview_charts_accepted_delivered_and_dead_lettered_per_hour_over_24_hours()
+    {
+        var sent = await site.SendAsync("console-chart-" + Guid.NewGuid().ToString("N")[..6]);
+        await site.ForwardsOfAsync(sent, 1);
+
+        var run = await site.BrowseAsync("chart");
+
+        run.AssertPassed();
+        Assert.Contains("ok: the overview charts 24 hours", run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1280)]
     [InlineData(360)]
