@@ -22,6 +22,7 @@ public static class AppRegistration
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
+        services.AddOperatorConsole();
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
