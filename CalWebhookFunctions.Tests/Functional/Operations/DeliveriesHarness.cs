@@ -68,6 +68,8 @@ internal sealed class DeliveriesHarness : IAsyncDisposable
         var blobs = new StorageCalls();
         var forwarding = await ForwardingHarness.StartAsync(azurite, respond, settings, services =>
             services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: tables, queues: queues, blobs: blobs)));
+        // The app creates its queues and tables in the background at start: let that finish before anything is counted.
+        await forwarding.App.Get<CalWebhookFunctions.Storage.StorageInitializer>().Created;
         var functions = await FunctionsHost.StartAsync(forwarding.App.Services);
         return new DeliveriesHarness(forwarding, functions, tables, queues, blobs);
     }
