@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Azure;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -43,7 +44,8 @@ public sealed record ReplayFilter(string? EventId = null, string? ConnectionId =
 /// dead-lettered after it started (an event the app rejects again during the replay stays dead-lettered instead of
 /// looping, and is counted once).
 /// </summary>
-public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingWebhooks pending, TimeProvider time, ILogger<DeadLetterReplayer> logger)
+public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingWebhooks pending, DeliveryLogReader logReader, DeliveryLog log,
+    TimeProvider time, ILogger<DeadLetterReplayer> logger)
 {
     /// <summary>Well inside the 230 s an HTTP request may take on Azure's front ends.</summary>
     public static readonly TimeSpan TimeBudget = TimeSpan.FromSeconds(60);
@@ -106,9 +108,9 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                     {
                         // Enqueue first, delete second: never a moment when the event is in neither queue. Should either
                         // step fail, the dead letter is made visible again below, so it stays where it was.
-                        await pending.EnqueueAsync(parsed with { Attempts = 0, StorageRetries = 0, DeadLetter = null }, cancellationToken: CancellationToken.None)
-                            .ConfigureAwait(false);
-                        await MarkLogPendingAsync(parsed).ConfigureAwait(false);
+                        var logged = await ReadLogAsync(parsed).ConfigureAwait(false);
+                        await pending.EnqueueAsync(DeliveryLog.FreshSchedule(parsed), cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                        await MarkLogPendingAsync(logged).ConfigureAwait(false);
                         await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
                         putBack.RemoveAt(putBack.Count - 1);
                         Log.Replayed(logger, parsed.EventId, parsed.ConnectionId, parsed.DeadLetter?.Reason ?? ReplayFilter.HostPoison);
@@ -142,13 +144,39 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
     }
 
     /// <summary>
-    /// THE SPOT FOR THE DELIVERY LOG: the event is back in <c>cal-webhooks</c> and its dead letter not yet deleted. Mark its
-    /// log entry <c>pending</c> here (a failure must not stop the replay: the forwarder's own writes correct the entry).
+    /// The event's delivery log entry as it is before the enqueue (null when it has none, or storage failed: the log must
+    /// not stop a replay, and the forwarder's own writes bring the entry up to date).
     /// </summary>
-    private static Task MarkLogPendingAsync(QueuedWebhook replayed)
+    private async Task<DeliveryLogEntry?> ReadLogAsync(QueuedWebhook replayed)
     {
-        _ = replayed;
-        return Task.CompletedTask;
+        try
+        {
+            return await logReader.FindAsync(replayed.EventId, withBody: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RequestFailedException || StorageAccount.IsUnavailable(ex))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The event is back in <c>cal-webhooks</c> and its dead letter not yet deleted: its log entry becomes <c>pending</c>,
+    /// unless the forwarder wrote a newer outcome since it was read (<see cref="DeliveryLog.MarkPendingAsync"/>).
+    /// </summary>
+    private async Task MarkLogPendingAsync(DeliveryLogEntry? logged)
+    {
+        if (logged is null)
+        {
+            return;
+        }
+        try
+        {
+            await log.MarkPendingAsync(logged, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RequestFailedException || StorageAccount.IsUnavailable(ex))
+        {
+            // The event is queued; its next outcome corrects the entry.
+        }
     }
 
     /// <summary>
