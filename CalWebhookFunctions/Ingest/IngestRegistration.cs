@@ -9,6 +9,7 @@ public static class IngestRegistration
     {
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookIngestor>();
+        services.AddIngestFallback();
         services.AddSingleton<StorageHealth>();
         return services;
     }
