@@ -24,6 +24,8 @@ public static class AppRegistration
         services.AddTelemetry(configuration);
         services.AddSingleton<ConnectionStore>();
         services.AddForwarding();
+        services.AddFailingEndpoints();
+        services.AddIngestFallback(configuration);
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)

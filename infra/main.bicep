@@ -94,6 +94,16 @@ param forwardingTimeoutSeconds int = 15
 @description('Forwarding__RetrySchedule: delays between delivery attempts.')
 param forwardingRetrySchedule string = '5s,30s,2m,10m,30m,1h,2h,4h,8h'
 
+@description('Forwarding__MaxConcurrentPerTarget: concurrent forwards to one target (origin and path) per instance.')
+@minValue(1)
+@maxValue(1000)
+param forwardingMaxConcurrentPerTarget int = 8
+
+@description('Forwarding__MaxHoldHours: how long a paused connection\'s events are held before they are dead-lettered.')
+@minValue(1)
+@maxValue(8760)
+param forwardingMaxHoldHours int = 72
+
 @description('Ingest__MaxBodyBytes: larger Cal.com deliveries get 413.')
 @minValue(1)
 param ingestMaxBodyBytes int = 1048576
@@ -239,6 +249,8 @@ module functionApp 'modules/functionapp.bicep' = {
         : keyVaultReference(vault.outputs.uri, secretNames.previousSigningSecrets)
       Forwarding__TimeoutSeconds: string(forwardingTimeoutSeconds)
       Forwarding__RetrySchedule: forwardingRetrySchedule
+      Forwarding__MaxConcurrentPerTarget: string(forwardingMaxConcurrentPerTarget)
+      Forwarding__MaxHoldHours: string(forwardingMaxHoldHours)
       Ingest__MaxBodyBytes: string(ingestMaxBodyBytes)
       Deliveries__RetentionDays: string(deliveriesRetentionDays)
     }

@@ -13,10 +13,10 @@ public static class FallbackRegistration
     /// The ingest fallback account: read (and a value that does not parse stops the app, naming
     /// <c>Ingest__FallbackStorage</c>) at start; its queues and container are created in the background when it is set.
     /// </summary>
-    public static IServiceCollection AddIngestFallback(this IServiceCollection services)
+    public static IServiceCollection AddIngestFallback(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddAzureClientsCore();
-        services.AddSingleton(sp => IngestFallback.FromConfiguration(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<AzureComponentFactory>()));
+        services.AddSingleton(sp => IngestFallback.FromConfiguration(configuration, sp.GetRequiredService<AzureComponentFactory>()));
         services.AddSingleton<IngestStore>();
         services.AddSingleton<FallbackMover>();
         services.AddHostedService<FallbackInitializer>();

@@ -9,7 +9,6 @@ public static class IngestRegistration
     {
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookIngestor>();
-        services.AddIngestFallback();
         services.AddSingleton<StorageHealth>();
         return services;
     }
