@@ -28,6 +28,8 @@ public static class AppRegistration
         services.AddForwarding();
         services.AddOperations(configuration);
         services.AddDeliveries();
+        services.AddFailingEndpoints();
+        services.AddIngestFallback(configuration);
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)

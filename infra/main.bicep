@@ -28,9 +28,11 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
-@description('Replication of the storage account.')
-@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
-param storageSku string = 'Standard_LRS'
+@description('Replication of the storage account. Not given: zone-redundant (Standard_ZRS) where the region has availability zones, else Standard_LRS.')
+param storageSku ('Standard_LRS' | 'Standard_ZRS' | 'Standard_GRS' | 'Standard_RAGRS' | 'Standard_GZRS' | 'Standard_RAGZRS')?
+
+@description('Region of an optional second storage account that takes Cal.com deliveries whenever the primary does not (Ingest__FallbackStorage, identity-based, same roles). Empty: none. Choose a region other than location.')
+param fallbackStorageLocation string = ''
 
 @description('Days the Log Analytics workspace keeps logs.')
 @minValue(30)
@@ -96,6 +98,16 @@ param forwardingTimeoutSeconds int = 15
 @description('Forwarding__RetrySchedule: delays between delivery attempts.')
 param forwardingRetrySchedule string = '5s,30s,2m,10m,30m,1h,2h,4h,8h'
 
+@description('Forwarding__MaxConcurrentPerTarget: concurrent forwards to one target (origin and path) per instance.')
+@minValue(1)
+@maxValue(1000)
+param forwardingMaxConcurrentPerTarget int = 8
+
+@description('Forwarding__MaxHoldHours: how long a paused connection\'s events are held before they are dead-lettered.')
+@minValue(1)
+@maxValue(8760)
+param forwardingMaxHoldHours int = 72
+
 @description('Ingest__MaxBodyBytes: larger Cal.com deliveries get 413.')
 @minValue(1)
 param ingestMaxBodyBytes int = 1048576
@@ -118,6 +130,20 @@ param alertsRateLimitSeconds int = 300
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, appName))
 var functionAppName = 'func-${appName}-${token}'
 var storageAccountName = take('st${appName}${token}', 24)
+var fallbackStorageAccountName = take('st${take(appName, 10)}fb${token}', 24)
+var hasFallback = !empty(fallbackStorageLocation)
+
+// Regions with availability zones (https://learn.microsoft.com/azure/reliability/availability-zones-region-support);
+// a region missing here gets locally redundant storage unless storageSku says otherwise.
+var regionsWithZones = [
+  'australiaeast', 'austriaeast', 'brazilsouth', 'canadacentral', 'centralindia', 'centralus', 'chilecentral', 'eastasia', 'eastus'
+  'eastus2', 'francecentral', 'germanywestcentral', 'indonesiacentral', 'israelcentral', 'italynorth', 'japaneast', 'japanwest'
+  'koreacentral', 'malaysiawest', 'mexicocentral', 'newzealandnorth', 'northeurope', 'norwayeast', 'polandcentral', 'qatarcentral'
+  'southafricanorth', 'southcentralus', 'southeastasia', 'spaincentral', 'swedencentral', 'switzerlandnorth', 'uaenorth', 'uksouth'
+  'usgovvirginia', 'westeurope', 'westus2', 'westus3'
+]
+var primarySku = contains(regionsWithZones, toLower(location)) ? 'Standard_ZRS' : 'Standard_LRS'
+var fallbackSku = contains(regionsWithZones, toLower(fallbackStorageLocation)) ? 'Standard_ZRS' : 'Standard_LRS'
 var keyVaultName = take('kv-${appName}-${token}', 24)
 var deploymentContainerName = 'app-package-${take(token, 8)}'
 
@@ -142,8 +168,22 @@ module storage 'modules/storage.bicep' = {
   params: {
     name: storageAccountName
     location: location
-    skuName: storageSku
+    skuName: storageSku ?? primarySku
     deploymentContainerName: deploymentContainerName
+    identityId: identity.id
+    principalId: identity.properties.principalId
+    tags: tags
+  }
+}
+
+// Ingest__FallbackStorage: takes a delivery when the primary does not answer within a few seconds (README, "Ingest
+// availability"). Same module, so the same keyless settings and the same three data roles for the app's identity.
+module fallbackStorage 'modules/storage.bicep' = if (hasFallback) {
+  name: 'fallbackStorage'
+  params: {
+    name: fallbackStorageAccountName
+    location: hasFallback ? fallbackStorageLocation : location
+    skuName: fallbackSku
     identityId: identity.id
     principalId: identity.properties.principalId
     tags: tags
@@ -200,6 +240,12 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     webhookPublicUrl: webhookPublicUrl
     productSettings: {
+      // The fallback account, identity-based, and its drain, only when there is one (README, "Ingest availability"); blank
+      // values mean no fallback to the app.
+      'AzureWebJobs.DrainIngestFallback.Disabled': string(!hasFallback)
+      Ingest__FallbackStorage__accountName: hasFallback ? fallbackStorageAccountName : ''
+      Ingest__FallbackStorage__credential: hasFallback ? 'managedidentity' : ''
+      Ingest__FallbackStorage__clientId: hasFallback ? identity.properties.clientId : ''
       CalCom__WebhookSecret: keyVaultReference(vault.outputs.uri, secretNames.webhookSecret)
       CalCom__PreviousWebhookSecrets: empty(calComPreviousWebhookSecrets)
         ? ''
@@ -217,6 +263,8 @@ module functionApp 'modules/functionapp.bicep' = {
         : keyVaultReference(vault.outputs.uri, secretNames.previousSigningSecrets)
       Forwarding__TimeoutSeconds: string(forwardingTimeoutSeconds)
       Forwarding__RetrySchedule: forwardingRetrySchedule
+      Forwarding__MaxConcurrentPerTarget: string(forwardingMaxConcurrentPerTarget)
+      Forwarding__MaxHoldHours: string(forwardingMaxHoldHours)
       Ingest__MaxBodyBytes: string(ingestMaxBodyBytes)
       Deliveries__RetentionDays: string(deliveriesRetentionDays)
       Alerts__Url: alertsUrl

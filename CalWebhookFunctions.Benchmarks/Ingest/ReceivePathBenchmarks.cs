@@ -28,8 +28,11 @@ public class ReceivePathBenchmarks
     private const string Secret = "benchmark-integration-secret";
 
     private Azurite? _azurite;
+    private Azurite? _fallbackAzurite;
     private ServiceProvider? _services;
+    private ServiceProvider? _servicesWithFallback;
     private WebhookIngestor? _ingestor;
+    private WebhookIngestor? _ingestorWithFallback;
     private QueueClient? _floorQueue;
     private QueueClient? _appQueue;
     private byte[] _body = [];
@@ -43,16 +46,24 @@ public class ReceivePathBenchmarks
     public void Setup()
     {
         _azurite = Azurite.StartAsync().GetAwaiter().GetResult();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        _fallbackAzurite = Azurite.StartAsync().GetAwaiter().GetResult();
+        var settings = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = _azurite.ConnectionString,
             ["CalCom:WebhookSecret"] = Secret,
             ["Webhook:PublicUrl"] = "https://relay.example.test/api/webhooks/cal",
             ["Forwarding:Url"] = "http://127.0.0.1:9/",
             ["Forwarding:SigningSecret"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-        }).Build();
+        };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         _services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
         _ingestor = _services.GetRequiredService<WebhookIngestor>();
+        // The same app with Ingest__FallbackStorage set (to a second, healthy-but-unused account): the primary still takes
+        // every event, so this measures what the fallback costs while it is not needed.
+        settings["Ingest:FallbackStorage"] = _fallbackAzurite.ConnectionString;
+        var withFallback = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        _servicesWithFallback = new ServiceCollection().AddLogging().AddCalWebhookFunctions(withFallback).BuildServiceProvider();
+        _ingestorWithFallback = _servicesWithFallback.GetRequiredService<WebhookIngestor>();
 
         _body = CalPayloads.BookingCreated(2 * 1024);
         // Signed as Cal.com signs for conn-1 under the default connection-bound secrets: with its derived secret.
@@ -79,7 +90,8 @@ public class ReceivePathBenchmarks
         _floorQueue.CreateIfNotExists();
         _appQueue = _services.GetRequiredService<StorageAccount>().Queue(StorageNames.WebhookQueue);
         // Warm the app's queue (created on first use).
-        Receive().GetAwaiter().GetResult();
+        Receive(_ingestor).GetAwaiter().GetResult();
+        Receive(_ingestorWithFallback).GetAwaiter().GetResult();
     }
 
     /// <summary>Keeps Azurite in a steady state: neither queue grows from one iteration to the next.</summary>
@@ -94,16 +106,21 @@ public class ReceivePathBenchmarks
     public void Cleanup()
     {
         _services?.Dispose();
+        _servicesWithFallback?.Dispose();
         _azurite?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _fallbackAzurite?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Operations, Description = "floor: QueueClient.SendMessageAsync")]
     public Task Floor() => RunConcurrently(() => _floorQueue!.SendMessageAsync(_floorMessage));
 
     [Benchmark(OperationsPerInvoke = Operations, Description = "receive path (read, verify, resolve, enqueue)")]
-    public Task ReceivePath() => RunConcurrently(Receive);
+    public Task ReceivePath() => RunConcurrently(() => Receive(_ingestor!));
 
-    private async Task Receive()
+    [Benchmark(OperationsPerInvoke = Operations, Description = "receive path, Ingest__FallbackStorage set but unused")]
+    public Task ReceivePathWithFallback() => RunConcurrently(() => Receive(_ingestorWithFallback!));
+
+    private async Task Receive(WebhookIngestor ingestor)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";
@@ -113,7 +130,7 @@ public class ReceivePathBenchmarks
         context.Request.Headers["X-Cal-Signature-256"] = _signature;
         context.Request.Headers["X-Cal-Webhook-Version"] = "2021-10-20";
         context.Request.Body = new MemoryStream(_body, writable: false);
-        var outcome = await _ingestor!.IngestAsync(context.Request, CancellationToken.None);
+        var outcome = await ingestor.IngestAsync(context.Request, CancellationToken.None);
         if (outcome.Status != IngestStatus.Accepted)
         {
             throw new InvalidOperationException($"Benchmark delivery was not accepted: {outcome.Status}");

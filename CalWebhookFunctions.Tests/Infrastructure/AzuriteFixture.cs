@@ -22,19 +22,22 @@ public sealed class AzuriteFixture : IAsyncLifetime
     }
 
     /// <summary>Empties the account: every queue, table and container the previous test made is deleted.</summary>
-    public async Task ResetAsync()
+    public Task ResetAsync() => ResetAsync(ConnectionString);
+
+    /// <summary>Empties the account behind <paramref name="connectionString"/>.</summary>
+    public static async Task ResetAsync(string connectionString)
     {
-        var queues = new QueueServiceClient(ConnectionString);
+        var queues = new QueueServiceClient(connectionString);
         await foreach (var queue in queues.GetQueuesAsync())
         {
             await queues.DeleteQueueAsync(queue.Name);
         }
-        var tables = new TableServiceClient(ConnectionString);
+        var tables = new TableServiceClient(connectionString);
         await foreach (var table in tables.QueryAsync())
         {
             await tables.DeleteTableAsync(table.Name);
         }
-        var blobs = new BlobServiceClient(ConnectionString);
+        var blobs = new BlobServiceClient(connectionString);
         await foreach (var container in blobs.GetBlobContainersAsync())
         {
             await blobs.DeleteBlobContainerAsync(container.Name);

@@ -50,6 +50,12 @@ public sealed class QueueHost
     /// <summary>Polls how the host would, but no slower than this (tests cannot wait for the production interval).</summary>
     public TimeSpan PollingInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// The function to run when more than one queue trigger listens on the queue's name (each on its own account's
+    /// connection); by default the one on <c>AzureWebJobsStorage</c>.
+    /// </summary>
+    public string? FunctionName { get; init; }
+
     /// <summary>The clock the lease renewal runs on (a test moves it to make a renewal due).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -63,7 +69,8 @@ public sealed class QueueHost
     /// <summary>As <see cref="RunUntilDrainedAsync"/>, and stops (cancelling running invocations) when <paramref name="stopping"/> is cancelled.</summary>
     public async Task<QueueRunReport> RunAsync(string queueName, TimeSpan timeLimit, CancellationToken stopping)
     {
-        var function = FunctionsMetadata.Load().Single(f => f.TriggerType == "queueTrigger" && f.QueueName == queueName);
+        var function = FunctionsMetadata.Load().Single(f => f.TriggerType == "queueTrigger" && f.QueueName == queueName
+            && (FunctionName is null ? f.Connection is null or CalWebhookFunctions.Storage.StorageNames.Connection : f.Name == FunctionName));
         var queue = _queues.GetQueueClient(queueName);
         var poison = _queues.GetQueueClient(queueName + "-poison");
         await queue.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);

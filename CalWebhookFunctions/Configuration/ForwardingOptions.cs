@@ -30,6 +30,18 @@ public sealed class ForwardingOptions
     [RetrySchedule]
     public string RetrySchedule { get; set; } = DefaultRetrySchedule;
 
+    // --- Failing endpoints (issue 14) ---
+
+    /// <summary>Concurrent forwards to one target (origin + path) per instance; an event over the cap goes back briefly.</summary>
+    [Range(1, 1000, ErrorMessage = "{0} must be between {1} and {2}.")]
+    public int MaxConcurrentPerTarget { get; set; } = 8;
+
+    /// <summary>How long a held event (its connection paused) waits before it is dead-lettered <c>retries_exhausted</c>.</summary>
+    [Range(1, 8760, ErrorMessage = "{0} must be between {1} and {2}.")]
+    public int MaxHoldHours { get; set; } = 72;
+
+    // --- end failing endpoints ---
+
     /// <summary>The current secret first, then the previous ones (without repeats).</summary>
     public IReadOnlyList<string> SigningSecrets() => [.. new[] { SigningSecret }.Concat(SettingLists.Split(PreviousSigningSecrets)).Distinct(StringComparer.Ordinal)];
 

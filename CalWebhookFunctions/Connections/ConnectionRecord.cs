@@ -90,6 +90,12 @@ public sealed class ConnectionRecord : ITableEntity
     /// </summary>
     public string? PreviousSubscriberUrls { get; set; }
 
+    /// <summary>
+    /// Set by <c>POST /api/connections/{id}/pause</c>, cleared by <c>/resume</c> (issue 14): while set, the connection's
+    /// events are accepted and held, not attempted.
+    /// </summary>
+    public bool Paused { get; set; }
+
     /// <summary>A tombstone left by DELETE: its events are dead-lettered as <c>connection_removed</c>, never forwarded.</summary>
     [IgnoreDataMember]
     public bool IsRemoved => State == States.Removed;

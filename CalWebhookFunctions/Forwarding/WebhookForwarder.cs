@@ -19,6 +19,8 @@ public enum ForwardOutcome
     /// <summary>Storage failed before the event could be sent or settled; a copy tries again after a delay.</summary>
     StorageRetryScheduled,
     DeadLettered,
+    /// <summary>Held without an attempt (connection paused, target failing): a copy looks again later (<see cref="HeldEvents"/>).</summary>
+    Held,
 }
 
 /// <summary>
@@ -30,7 +32,8 @@ public enum ForwardOutcome
 /// An attempt moves through explicit states, <see cref="Claimed"/> → <see cref="Sent"/> → <see cref="Recorded"/>.
 /// </summary>
 public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sender, DeliveryPolicy policy, DeliveryLedger ledger,
-    ForwardSettlement settle, PendingWebhooks pending, ConnectionSnapshot connections, IOptions<ForwardingOptions> options, TimeProvider time)
+    ForwardSettlement settle, PendingWebhooks pending, ConnectionSnapshot connections, DeliveryGate gate, IOptions<ForwardingOptions> options,
+    TimeProvider time)
 {
     public const string HttpClientName = "forwarding";
 
@@ -89,6 +92,20 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
         var connectionLookup = message.ConnectionId is null
             ? Task.FromResult<ConnectionRecord?>(null)
             : connections.FindAsync(message.ConnectionId, cancellationToken).AsTask();
+
+        // The decision step before the claim (issue 14; DeliveryGate): held, or back for a moment, or on with a slot.
+        var decision = await gate.DecideAsync(message, await connectionLookup.ConfigureAwait(false),
+            ForwardRoute.For(await connectionLookup.ConfigureAwait(false), _defaultTarget)).ConfigureAwait(false);
+        if (decision.Outcome is { } gated)
+        {
+            return gated;
+        }
+        using var slot = decision.Slot;
+        if (message.Holds > 0)
+        {
+            message = message with { Holds = 0, HeldSince = null }; // attempted now: a later hold starts a new run
+        }
+
         DeliveryClaim claim;
         try
         {

@@ -17,18 +17,18 @@ namespace CalWebhookFunctions.Ingest;
 public sealed class WebhookIngestor
 {
     private readonly WebhookSecrets _secrets;
-    private readonly PendingWebhooks _queue;
+    private readonly IngestStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookIngestor> _logger;
     private readonly WebhookMetrics _metrics;
     private readonly long _maxBodyBytes;
 
-    public WebhookIngestor(WebhookSecrets secrets, PendingWebhooks queue, IOptions<IngestOptions> options, TimeProvider time,
+    public WebhookIngestor(WebhookSecrets secrets, IngestStore store, IOptions<IngestOptions> options, TimeProvider time,
         WebhookMetrics metrics, ILogger<WebhookIngestor> logger)
     {
         _metrics = metrics;
         _secrets = secrets;
-        _queue = queue;
+        _store = store;
         _time = time;
         _logger = logger;
         _maxBodyBytes = options.Value.MaxBodyBytes;
@@ -87,11 +87,11 @@ public sealed class WebhookIngestor
         var trigger = LoggableTrigger(delivery.TriggerEvent);
         // From here on every log line of this event carries its id (in Application Insights: CalEventId).
         using var eventScope = _logger.BeginEventScope(message.EventId);
-        QueuedWebhook stored;
+        StoredEvent stored;
         try
         {
             // Not the request's token: once verified, the event is stored even if Cal.com hangs up.
-            stored = await _queue.EnqueueAsync(message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            stored = await _store.StoreAsync(message).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -101,7 +101,7 @@ public sealed class WebhookIngestor
         }
 
         IngestLog.Accepted(_logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
-            stored.BodyBlob is null ? "inline" : "in blob");
+            (stored.Message.BodyBlob is null ? "inline" : "in blob") + (stored.InFallback ? " in the fallback account" : ""));
         _metrics.Accepted(trigger);
         return new IngestOutcome(IngestStatus.Accepted, message.EventId);
     }

@@ -22,6 +22,12 @@ public sealed class PendingWebhooks
         _payloads = account.Container(StorageNames.PayloadContainer);
     }
 
+    /// <summary>The account's <c>cal-webhooks</c>.</summary>
+    public QueueClient Queue => _queue;
+
+    /// <summary>The account's <c>cal-webhook-payloads</c>.</summary>
+    public BlobContainerClient Payloads => _payloads;
+
     /// <summary>
     /// Stores the event durably: returns only once Azure Storage has accepted the message (and, for a large body,
     /// the blob before it). Throws when storage is unavailable after the clients' bounded retries.

@@ -77,6 +77,19 @@ public sealed record QueuedWebhook
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? RedeliverAfter { get; init; }
 
+    /// <summary>
+    /// Times the event was held back without an attempt (its connection paused, its target failing; issue 14) since
+    /// <see cref="HeldSince"/>: the next hold waits longer (see <c>HeldEvents</c>). Reset once it is attempted.
+    /// </summary>
+    [JsonPropertyName("holds")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Holds { get; init; }
+
+    /// <summary>When the current run of holds began; an event held past <c>Forwarding__MaxHoldHours</c> is dead-lettered.</summary>
+    [JsonPropertyName("heldSince")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? HeldSince { get; init; }
+
     /// <summary>Why the forwarder gave up on the event; set only on messages in <c>cal-webhooks-poison</c>.</summary>
     [JsonPropertyName("deadLetter")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -21,19 +21,25 @@ public sealed class StorageAccount(QueueServiceClient queues, TableServiceClient
 
     /// <summary>Builds the clients from configuration; throws naming the setting when it is missing or unusable.</summary>
     /// <param name="identity">Microsoft.Extensions.Azure's factory, which turns the identity settings into a credential.</param>
-    public static StorageAccount FromConfiguration(IConfiguration configuration, AzureComponentFactory identity)
+    /// <param name="settingName">
+    /// The app setting as an operator writes it (<c>AzureWebJobsStorage</c>, or <c>Ingest__FallbackStorage</c> for the
+    /// ingest fallback account): its value is a connection string, or its <c>__*</c> children the identity-based form.
+    /// </param>
+    public static StorageAccount FromConfiguration(IConfiguration configuration, AzureComponentFactory identity,
+        string settingName = StorageNames.Connection)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(identity);
-        var connectionString = configuration[StorageNames.Connection];
+        var path = settingName.Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal);
+        var connectionString = configuration[path];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return FromConnectionString(connectionString);
+            return FromConnectionString(connectionString, settingName);
         }
 
-        var section = configuration.GetSection(StorageNames.Connection);
-        var endpoints = StorageEndpoints.FromSettings(section);
-        var credential = Credential(section, identity);
+        var section = configuration.GetSection(path);
+        var endpoints = StorageEndpoints.FromSettings(section, settingName);
+        var credential = Credential(section, identity, settingName);
         return Build(
             options => new QueueServiceClient(endpoints.Queue, credential, options),
             options => new TableServiceClient(endpoints.Table, credential, options),
@@ -46,7 +52,8 @@ public sealed class StorageAccount(QueueServiceClient queues, TableServiceClient
     /// the library the Functions host reads them with — so the identity that runs the host's triggers is the one the
     /// app writes with. Settings it cannot use stop the app, naming the setting.
     /// </summary>
-    public static TokenCredential Credential(IConfigurationSection section, AzureComponentFactory identity)
+    public static TokenCredential Credential(IConfigurationSection section, AzureComponentFactory identity,
+        string settingName = StorageNames.Connection)
     {
         ArgumentNullException.ThrowIfNull(identity);
         try
@@ -55,11 +62,11 @@ public sealed class StorageAccount(QueueServiceClient queues, TableServiceClient
         }
         catch (ArgumentException ex)
         {
-            throw new InvalidOperationException($"The {StorageNames.Connection}__* identity settings are unusable: {ex.Message}", ex);
+            throw new InvalidOperationException($"The {settingName}__* identity settings are unusable: {ex.Message}", ex);
         }
     }
 
-    public static StorageAccount FromConnectionString(string connectionString)
+    public static StorageAccount FromConnectionString(string connectionString, string settingName = StorageNames.Connection)
     {
         try
         {
@@ -70,7 +77,7 @@ public sealed class StorageAccount(QueueServiceClient queues, TableServiceClient
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
         {
-            throw new InvalidOperationException($"{StorageNames.Connection} is not a valid storage connection string.", ex);
+            throw new InvalidOperationException($"{settingName} is not a valid storage connection string.", ex);
         }
     }
 

@@ -14,7 +14,7 @@ public sealed record StorageEndpoints(Uri Queue, Uri Table, Uri Blob)
     private const string PublicCloudSuffix = "core.windows.net";
 
     /// <summary>Reads the endpoints; throws naming each missing or unusable setting.</summary>
-    public static StorageEndpoints FromSettings(IConfigurationSection section)
+    public static StorageEndpoints FromSettings(IConfigurationSection section, string settingName = StorageNames.Connection)
     {
         var accountName = section["accountName"];
         if (!string.IsNullOrWhiteSpace(accountName))
@@ -23,7 +23,7 @@ public sealed record StorageEndpoints(Uri Queue, Uri Table, Uri Blob)
             if (!IsAccountName(accountName))
             {
                 throw new InvalidOperationException(
-                    $"{StorageNames.Connection}__accountName must be a storage account name (3-24 lowercase letters and digits).");
+                    $"{settingName}__accountName must be a storage account name (3-24 lowercase letters and digits).");
             }
             return new StorageEndpoints(
                 new Uri($"https://{accountName}.queue.{PublicCloudSuffix}"),
@@ -32,31 +32,31 @@ public sealed record StorageEndpoints(Uri Queue, Uri Table, Uri Blob)
         }
 
         var problems = new List<string>();
-        var queue = ServiceUri(section, "queue", problems);
-        var table = ServiceUri(section, "table", problems);
-        var blob = ServiceUri(section, "blob", problems);
+        var queue = ServiceUri(section, "queue", settingName, problems);
+        var table = ServiceUri(section, "table", settingName, problems);
+        var blob = ServiceUri(section, "blob", settingName, problems);
         if (problems.Count > 0)
         {
             throw new InvalidOperationException(
-                $"{StorageNames.Connection} is required: set a connection string, or for identity-based access " +
-                $"{StorageNames.Connection}__accountName, or all of {StorageNames.Connection}__queueServiceUri, __tableServiceUri " +
+                $"{settingName} is required: set a connection string, or for identity-based access " +
+                $"{settingName}__accountName, or all of {settingName}__queueServiceUri, __tableServiceUri " +
                 $"and __blobServiceUri. {string.Join(" ", problems)}");
         }
         return new StorageEndpoints(queue!, table!, blob!);
     }
 
-    private static Uri? ServiceUri(IConfigurationSection section, string service, List<string> problems)
+    private static Uri? ServiceUri(IConfigurationSection section, string service, string settingName, List<string> problems)
     {
         var key = $"{service}ServiceUri";
         var value = section[key];
         if (string.IsNullOrWhiteSpace(value))
         {
-            problems.Add($"{StorageNames.Connection}__{key} is not set.");
+            problems.Add($"{settingName}__{key} is not set.");
             return null;
         }
         if (!Http.HttpUrl.TryParseAbsolute(value, out var uri))
         {
-            problems.Add($"{StorageNames.Connection}__{key} is not an absolute http(s) URI.");
+            problems.Add($"{settingName}__{key} is not an absolute http(s) URI.");
             return null;
         }
         return uri;

@@ -12,7 +12,7 @@ public static class ConnectionResults
 
     public static ConnectionBody BodyOf(ConnectionRecord record) => new(
         record.ConnectionId, record.Scope, record.OrgId, record.TeamId, record.EventTypeId, record.CalWebhookId, record.SubscriberUrl,
-        [.. SettingLists.Split(record.Triggers)], record.ForwardUrl, record.State, record.CreatedAt, record.UpdatedAt);
+        [.. SettingLists.Split(record.Triggers)], record.ForwardUrl, record.State, record.CreatedAt, record.UpdatedAt, record.Paused);
 
     public static IResult Record(ConnectionRecord record, int statusCode) =>
         TypedResults.Json(BodyOf(record), SubscriptionsJsonContext.Default.ConnectionBody, statusCode: statusCode);

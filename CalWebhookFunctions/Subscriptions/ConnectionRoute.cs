@@ -21,9 +21,10 @@ public static class ConnectionRoute
     public const string QueryForm = "/api/connections?id=<url-encoded id>";
 
     /// <summary>The id of <c>/api/connections/{connectionId}</c>.</summary>
-    public static ConnectionIdResult FromPath(HttpRequest request, string routeValue)
+    /// <param name="subResource">For <c>/api/connections/{connectionId}/{subResource}</c> (pause, resume): the id is the segment before it.</param>
+    public static ConnectionIdResult FromPath(HttpRequest request, string routeValue, string? subResource = null)
     {
-        var resolved = Resolve(request, routeValue);
+        var resolved = Resolve(request, routeValue, subResource);
         if (resolved is not null && resolved.Contains('%', StringComparison.Ordinal))
         {
             return new ConnectionIdResult(null, ApiResults.Error(StatusCodes.Status400BadRequest, "ambiguous_connection_id",
@@ -83,9 +84,15 @@ public static class ConnectionRoute
     /// The path id decoded exactly once from the raw request target (the route value only where the server exposes no
     /// raw target), or null when its escapes do not decode to valid UTF-8.
     /// </summary>
-    public static string? Resolve(HttpRequest request, string routeValue)
+    public static string? Resolve(HttpRequest request, string routeValue, string? subResource = null)
     {
         var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (subResource is not null && raw is not null)
+        {
+            var end = raw.IndexOfAny(['?', '#']);
+            var path = end < 0 ? raw : raw[..end];
+            raw = path.EndsWith("/" + subResource, StringComparison.Ordinal) ? path[..^(subResource.Length + 1)] : path;
+        }
         var segment = string.IsNullOrEmpty(raw) ? null : LastSegment(raw);
         return segment is null ? routeValue : Unescape(segment);
     }

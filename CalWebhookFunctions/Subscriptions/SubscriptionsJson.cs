@@ -16,7 +16,8 @@ public sealed record ConnectionBody(
     string? ForwardUrl,
     string State,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    bool Paused);
 
 /// <summary>The 202 of a DELETE whose Cal.com subscription could not be deleted yet.</summary>
 public sealed record CleanupPendingBody(string Status, string ConnectionId, string? CalWebhookId, string Message);

@@ -14,8 +14,8 @@ param location string
 @allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
 param skuName string
 
-@description('Blob container the Flex Consumption plan deploys the app package from.')
-param deploymentContainerName string
+@description('Blob container the Flex Consumption plan deploys the app package from; empty for an account without one (the ingest fallback).')
+param deploymentContainerName string = ''
 
 @description('Resource id of the app\'s managed identity (names its role assignments deterministically).')
 param identityId string
@@ -58,7 +58,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01'
   name: 'default'
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = if (!empty(deploymentContainerName)) {
   parent: blobService
   name: deploymentContainerName
   properties: {
@@ -101,4 +101,4 @@ resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
-output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'
+output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainerName}'

@@ -67,7 +67,7 @@ public class ConsoleBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         await site.ForwardsOfAsync(sent, 1, status: 200);
     }
 
-    [Fact(Skip = "Until POST /api/connections/pause|resume?id= is merged (issue 12 'avail'): remove this Skip then; the scenario is written against DESIGN.md.")]
+    [Fact]
     public async Task A_connection_is_paused_and_resumed_from_its_card()
     {
         var connection = "console/pause " + Guid.NewGuid().ToString("N")[..6];

@@ -97,8 +97,8 @@ public sealed class BicepTests
 
         foreach (var key in Readme.ConfigurationKeys())
         {
-            // AzureWebJobsStorage is set in its identity-based form.
-            var setting = key == "AzureWebJobsStorage" ? "AzureWebJobsStorage__accountName" : key;
+            // AzureWebJobsStorage and Ingest__FallbackStorage (when a fallback region is given) are set in their identity-based form.
+            var setting = key is "AzureWebJobsStorage" or "Ingest__FallbackStorage" ? key + "__accountName" : key;
             Assert.Matches(new Regex($"[\"'(, ]{Regex.Escape(setting)}[\"']"), json.GetRawText());
         }
         var text = json.GetRawText();
@@ -157,8 +157,9 @@ public sealed class BicepTests
         Assert.Equal("10.0", runtime.GetProperty("version").GetString());
         Assert.Equal("UserAssignedIdentity", app.GetProperty("functionAppConfig").GetProperty("deployment").GetProperty("storage")
             .GetProperty("authentication").GetProperty("type").GetString());
-        var storage = resources.Single(r => r.Type == "Microsoft.Storage/storageAccounts").Body.GetProperty("properties");
-        Assert.False(storage.GetProperty("allowSharedKeyAccess").GetBoolean());
+        // The primary account and the optional ingest fallback account: both keyless.
+        Assert.All(resources.Where(r => r.Type == "Microsoft.Storage/storageAccounts"),
+            storage => Assert.False(storage.Body.GetProperty("properties").GetProperty("allowSharedKeyAccess").GetBoolean()));
         var vault = resources.Single(r => r.Type == "Microsoft.KeyVault/vaults").Body.GetProperty("properties");
         Assert.True(vault.GetProperty("enableRbacAuthorization").GetBoolean());
     }
@@ -181,12 +182,38 @@ public sealed class BicepTests
                 "974c5e8b-45b9-4653-ba55-5f855dd0fb88", // Storage Queue Data Contributor
                 "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", // Storage Blob Data Owner
             },
-            granted.Select(g => g.Role).Order(StringComparer.Ordinal));
+            granted.Select(g => g.Role).Distinct().Order(StringComparer.Ordinal));
         Assert.All(granted.Where(g => g.Role is "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3" or "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
                 or "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"),
             g => Assert.Equal("[resourceId('Microsoft.Storage/storageAccounts', parameters('name'))]", g.Scope));
         Assert.Equal("[resourceId('Microsoft.KeyVault/vaults', parameters('name'))]",
             granted.Single(g => g.Role.StartsWith("4633458b", StringComparison.Ordinal)).Scope);
+    }
+
+    [Fact]
+    public async Task Compiled_template_adds_an_identity_based_fallback_account_only_when_a_fallback_region_is_given()
+    {
+        var json = await CompiledTemplateAsync();
+        var resources = json.GetProperty("resources");
+
+        var fallback = resources.GetProperty("fallbackStorage");
+        Assert.Equal("[variables('hasFallback')]", fallback.GetProperty("condition").GetString());
+        Assert.Equal("[not(empty(parameters('fallbackStorageLocation')))]", json.GetProperty("variables").GetProperty("hasFallback").GetString());
+        // The same module as the primary: the same keyless account and the same three data roles for the app's identity.
+        Assert.Equal(NestedTemplate(json, "storage").GetRawText(), NestedTemplate(json, "fallbackStorage").GetRawText());
+        var settings = resources.GetProperty("functionApp").GetProperty("properties").GetProperty("parameters").GetProperty("productSettings")
+            .GetProperty("value");
+        Assert.Equal("[if(variables('hasFallback'), variables('fallbackStorageAccountName'), '')]",
+            settings.GetProperty("Ingest__FallbackStorage__accountName").GetString());
+        Assert.Equal("[if(variables('hasFallback'), 'managedidentity', '')]", settings.GetProperty("Ingest__FallbackStorage__credential").GetString());
+        Assert.Equal("[if(variables('hasFallback'), reference('identity').clientId, '')]",
+            settings.GetProperty("Ingest__FallbackStorage__clientId").GetString());
+        Assert.Equal("[string(not(variables('hasFallback')))]", settings.GetProperty("AzureWebJobs.DrainIngestFallback.Disabled").GetString());
+        // The primary is zone-redundant unless storageSku says otherwise, where the region has zones.
+        Assert.Equal("[coalesce(parameters('storageSku'), variables('primarySku'))]", resources.GetProperty("storage").GetProperty("properties")
+            .GetProperty("parameters").GetProperty("skuName").GetProperty("value").GetString());
+        Assert.StartsWith("[if(contains(variables('regionsWithZones'), toLower(parameters('location'))), 'Standard_ZRS', 'Standard_LRS')",
+            json.GetProperty("variables").GetProperty("primarySku").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,36 @@
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Storage;
+
+namespace CalWebhookFunctions.Forwarding;
+
+/// <summary>What the decision step before the claim came to: go on (holding <see cref="Slot"/> while sending), or an end.</summary>
+public readonly record struct GateDecision(ForwardOutcome? Outcome, TargetSlots.Slot? Slot);
+
+/// <summary>
+/// The decision step before an event's claim and send (issue 14), in this order: a paused connection's events are held;
+/// an event whose target has <c>Forwarding__MaxConcurrentPerTarget</c> forwards running on this instance goes back for a
+/// moment. Neither spends an attempt. Everything else goes on to the claim and the send as before.
+/// </summary>
+public sealed class DeliveryGate(TargetSlots slots, HeldEvents held)
+{
+    public const string ConnectionPaused = "connection_paused";
+
+    public async Task<GateDecision> DecideAsync(QueuedWebhook message, ConnectionRecord? connection, ForwardRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (route.Target is null)
+        {
+            return default; // dead-lettered on as before (removed connection, unusable forward URL)
+        }
+        // HELD — the one place a held event is decided (the delivery log's `held` status): a paused connection here,
+        // a failing target (the breaker) next to it.
+        if (connection is { Paused: true })
+        {
+            return new GateDecision(await held.HoldAsync(message, ConnectionPaused, HeldEvents.PauseRecheck).ConfigureAwait(false), null);
+        }
+        var slot = slots.TryEnter(route.Target);
+        return slot is null
+            ? new GateDecision(await held.BounceAsync(message).ConfigureAwait(false), null)
+            : new GateDecision(null, slot);
+    }
+}

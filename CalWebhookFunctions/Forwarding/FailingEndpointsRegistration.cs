@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CalWebhookFunctions.Forwarding;
+
+public static class FailingEndpointsRegistration
+{
+    /// <summary>Issue 14's decision step before the claim: per-target slots, held events, the gate.</summary>
+    public static IServiceCollection AddFailingEndpoints(this IServiceCollection services)
+    {
+        services.AddSingleton<TargetSlots>();
+        services.AddSingleton<HeldEvents>();
+        services.AddSingleton<DeliveryGate>();
+        return services;
+    }
+}

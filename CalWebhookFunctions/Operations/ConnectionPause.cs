@@ -1,0 +1,104 @@
+using System.Text.Json.Serialization;
+using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Subscriptions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace CalWebhookFunctions.Operations;
+
+/// <summary>
+/// <c>POST /api/connections/{id}/pause</c> and <c>/resume</c> (and the query forms <c>/api/connections/pause?id=…</c>,
+/// <c>/resume?id=…</c>): sets or clears the stored <see cref="ConnectionRecord.Paused"/> flag through
+/// <see cref="ConnectionStore"/> (an ETag-conditional write that bumps the snapshot's change marker, so this instance's
+/// forwarder sees it at once and every other instance within 5 s). While paused, the connection's events are accepted
+/// and held without an attempt; after resume they are delivered (see <c>DeliveryGate</c>). Idempotent: pausing a paused
+/// connection answers the same.
+/// </summary>
+public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider time, ILogger<ConnectionPause> logger)
+{
+    private const int WriteTries = 5;
+
+    [Function("PauseConnection")]
+    public Task<IResult> Pause(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/{connectionId}/pause")] HttpRequest request,
+        string connectionId, CancellationToken cancellationToken) =>
+        SetAsync(ConnectionRoute.FromPath(request, connectionId, "pause"), paused: true, cancellationToken);
+
+    [Function("PauseConnectionByQuery")]
+    public Task<IResult> PauseByQuery(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/pause")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        SetAsync(ConnectionRoute.FromQuery(request), paused: true, cancellationToken);
+
+    [Function("ResumeConnection")]
+    public Task<IResult> Resume(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/{connectionId}/resume")] HttpRequest request,
+        string connectionId, CancellationToken cancellationToken) =>
+        SetAsync(ConnectionRoute.FromPath(request, connectionId, "resume"), paused: false, cancellationToken);
+
+    [Function("ResumeConnectionByQuery")]
+    public Task<IResult> ResumeByQuery(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/resume")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        SetAsync(ConnectionRoute.FromQuery(request), paused: false, cancellationToken);
+
+    private async Task<IResult> SetAsync(ConnectionIdResult named, bool paused, CancellationToken cancellationToken)
+    {
+        if (named.Id is not { } id)
+        {
+            return named.Error!;
+        }
+        try
+        {
+            for (var attempt = 0; attempt < WriteTries; attempt++)
+            {
+                var record = await store.FindAsync(id, cancellationToken);
+                if (record is null || record.IsRemoved)
+                {
+                    return ConnectionResults.NotFound();
+                }
+                var now = time.GetUtcNow();
+                if (record.Paused == paused)
+                {
+                    return Answer(record);
+                }
+                if (record.ClaimId is not null && record.ClaimedUntil > now)
+                {
+                    // A PUT or DELETE holds the connection; writing under it would make it lose its lease.
+                    return ConnectionResults.Busy(record.ClaimedUntil);
+                }
+                var changed = record.Copy();
+                changed.Paused = paused;
+                changed.UpdatedAt = now;
+                if (await store.TryReplaceAsync(changed, cancellationToken))
+                {
+                    Changed(logger, id, paused);
+                    return Answer(changed);
+                }
+            }
+            return ConnectionResults.Busy(time.GetUtcNow().AddSeconds(1));
+        }
+        catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
+        {
+            return ConnectionResults.StorageUnavailable();
+        }
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<PauseBody> Answer(ConnectionRecord record) =>
+        TypedResults.Json(new PauseBody(record.ConnectionId, record.Paused, record.UpdatedAt), PauseJsonContext.Default.PauseBody);
+
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Connection {ConnectionId} paused: {Paused}")]
+    private static partial void Changed(ILogger logger, string connectionId, bool paused);
+}
+
+/// <summary>The answer of pause and resume: the connection and whether its events are now held.</summary>
+public sealed record PauseBody(
+    [property: JsonPropertyName("connectionId")] string ConnectionId,
+    [property: JsonPropertyName("paused")] bool Paused,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt);
+
+[JsonSerializable(typeof(PauseBody))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class PauseJsonContext : JsonSerializerContext;
