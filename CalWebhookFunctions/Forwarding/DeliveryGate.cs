@@ -15,7 +15,7 @@ public sealed class DeliveryGate(TargetSlots slots, HeldEvents held)
 {
     public const string ConnectionPaused = "connection_paused";
 
-    public async Task<GateDecision> DecideAsync(QueuedWebhook message, ConnectionRecord? connection, ForwardRoute route)
+    public async Task<GateDecision> DecideAsync(QueuedWebhook message, ConnectionRecord? connection, ForwardRoute route, string webhookId, byte[] body)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (route.Target is null)
@@ -26,7 +26,7 @@ public sealed class DeliveryGate(TargetSlots slots, HeldEvents held)
         // a failing target (the breaker) next to it.
         if (connection is { Paused: true })
         {
-            return new GateDecision(await held.HoldAsync(message, ConnectionPaused, HeldEvents.PauseRecheck).ConfigureAwait(false), null);
+            return new GateDecision(await held.HoldAsync(new HeldEvent(message, webhookId, body, route), ConnectionPaused, HeldEvents.PauseRecheck).ConfigureAwait(false), null);
         }
         var slot = slots.TryEnter(route.Target);
         return slot is null

@@ -1,4 +1,5 @@
 using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -18,8 +19,11 @@ namespace CalWebhookFunctions.Forwarding;
 /// <c>Forwarding__MaxHoldHours</c> in one run → dead-lettered <c>retries_exhausted</c>.</item>
 /// </list>
 /// </summary>
-public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters deadLetters, WebhookMetrics metrics, IOptions<ForwardingOptions> options,
-    TimeProvider time, ILogger<HeldEvents> logger)
+/// <summary>An event the gate holds, with what the delivery log needs to show it.</summary>
+public sealed record HeldEvent(QueuedWebhook Message, string WebhookId, byte[] Body, ForwardRoute Route);
+
+public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters deadLetters, DeliveryLog log, WebhookMetrics metrics,
+    IOptions<ForwardingOptions> options, TimeProvider time, ILogger<HeldEvents> logger)
 {
     public static readonly TimeSpan BounceDelay = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan FirstHold = TimeSpan.FromSeconds(5);
@@ -36,15 +40,23 @@ public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters dead
         return ForwardOutcome.Deferred;
     }
 
+    /// <summary>
+    /// Holds the event (or dead-letters it once held past <c>Forwarding__MaxHoldHours</c>). The delivery log is written on the
+    /// first hold of a run (status <c>held</c>) and at the dead letter, not on every look: one log write per run of holds.
+    /// </summary>
     /// <param name="reason"><c>connection_paused</c> or <c>target_failing</c>.</param>
     /// <param name="cap">The longest one hold waits.</param>
-    public async Task<ForwardOutcome> HoldAsync(QueuedWebhook message, string reason, TimeSpan cap)
+    public async Task<ForwardOutcome> HoldAsync(HeldEvent held, string reason, TimeSpan cap)
     {
+        var message = held.Message;
         var now = time.GetUtcNow();
         var since = message.HeldSince ?? now;
+        var attempts = message.PriorAttempts + message.Attempts;
         if (now - since > _maxHold)
         {
             var info = new DeadLetterInfo { Reason = "retries_exhausted", LastError = $"held ({reason}) for longer than Forwarding__MaxHoldHours", DeadLetteredAt = now };
+            await log.TryRecordAsync(message, held.WebhookId, new LoggedOutcome(DeliveryStatus.DeadLettered, attempts, held.Route.Matched, held.Route.Target,
+                LastError: info.LastError, DeadLetterReason: info.Reason), held.Body).ConfigureAwait(false);
             await deadLetters.WriteAsync(message with { DeadLetter = info }, CancellationToken.None).ConfigureAwait(false);
             metrics.DeadLettered(info.Reason);
             HeldTooLong(logger, message.EventId, message.ConnectionId, reason, since);
@@ -52,6 +64,11 @@ public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters dead
         }
         var delay = Delay(message.Holds, cap);
         await pending.EnqueueAsync(message with { Holds = message.Holds + 1, HeldSince = since }, delay, CancellationToken.None).ConfigureAwait(false);
+        if (message.Holds == 0)
+        {
+            await log.TryRecordAsync(message, held.WebhookId, new LoggedOutcome(DeliveryStatus.Held, attempts, held.Route.Matched, held.Route.Target,
+                LastError: $"held: {reason}", NextAttemptAt: now + delay), held.Body).ConfigureAwait(false);
+        }
         Held(logger, message.EventId, message.ConnectionId, reason, message.Holds + 1, delay);
         return ForwardOutcome.Held;
     }

@@ -95,7 +95,7 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
 
         // The decision step before the claim (issue 14; DeliveryGate): held, or back for a moment, or on with a slot.
         var decision = await gate.DecideAsync(message, await connectionLookup.ConfigureAwait(false),
-            ForwardRoute.For(await connectionLookup.ConfigureAwait(false), _defaultTarget)).ConfigureAwait(false);
+            ForwardRoute.For(await connectionLookup.ConfigureAwait(false), _defaultTarget), webhookId, body).ConfigureAwait(false);
         if (decision.Outcome is { } gated)
         {
             return gated;

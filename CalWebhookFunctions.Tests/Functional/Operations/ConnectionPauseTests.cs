@@ -20,6 +20,16 @@ public class ConnectionPauseTests(AzuriteFixture azurite) : IClassFixture<Azurit
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
+    private static async Task<List<JsonElement>> HeldInLogAsync(HttpClient client, string connectionId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/deliveries?connectionId={connectionId}&status=held");
+        request.Headers.Add("x-functions-key", FunctionsHost.FunctionKey);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return [.. JsonDocument.Parse(text).RootElement.GetProperty("items").EnumerateArray().Select(item => item.Clone())];
+    }
+
     [Fact]
     public async Task A_paused_connections_events_are_held_unattempted_and_delivered_once_after_resume()
     {
@@ -44,8 +54,17 @@ public class ConnectionPauseTests(AzuriteFixture azurite) : IClassFixture<Azurit
 
         var held = await Eventually.HoldsAsync(() => HeldLines(harness) >= 3 && harness.Receiver.Deliveries.Count == 1, TimeSpan.FromSeconds(60));
         var requestsWhilePaused = harness.Receiver.Requests.Count;
+        var heldInLog = await HeldInLogAsync(client, "tenant-paused");
         (status, body) = await PostAsync(client, "api/connections/tenant-paused/resume");
         var report = await run;
+
+        // The delivery log shows each held event as `held` (written on the first hold of its run, no attempt logged).
+        Assert.Equal(3, heldInLog.Count);
+        Assert.All(heldInLog, item =>
+        {
+            Assert.Equal(0, item.GetProperty("attempts").GetInt32());
+            Assert.Equal(JsonValueKind.String, item.GetProperty("nextAttemptAt").ValueKind);
+        });
 
         Assert.True(held, "the paused connection's events were not all held");
         Assert.Equal(1, requestsWhilePaused); // only tenant-live's event was sent while paused
