@@ -81,10 +81,12 @@ internal sealed class Outage(Func<HttpMessage, bool>? down = null) : HttpPipelin
 /// <summary>
 /// A gate: the first request that <c>hold</c> matches waits (<see cref="Held"/> completes) until <see cref="Release"/>,
 /// and <see cref="BeforeFirst"/> runs a test step just before the first request that <c>before</c> matches goes out.
-/// <see cref="Answered"/> completes once a request that <c>answered</c> matches has had a 2xx answer.
+/// <see cref="Answered"/> completes once a request that <c>answered</c> matches has had a 2xx answer. With
+/// <c>holdAnswer</c> the first request it matches goes to storage and is done there, but its answer is held from the
+/// app (<see cref="Held"/>) until <see cref="Release"/>: a call that hung after it took effect.
 /// </summary>
 internal sealed class StorageGate(Func<HttpMessage, bool>? hold = null, Func<HttpMessage, bool>? answered = null,
-    Func<HttpMessage, bool>? before = null) : HttpPipelinePolicy
+    Func<HttpMessage, bool>? before = null, Func<HttpMessage, bool>? holdAnswer = null) : HttpPipelinePolicy
 {
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -118,6 +120,11 @@ internal sealed class StorageGate(Func<HttpMessage, bool>? hold = null, Func<Htt
         if (answered?.Invoke(message) == true && message.Response.Status is >= 200 and <= 299)
         {
             _answered.TrySetResult();
+        }
+        if (holdAnswer?.Invoke(message) == true && Interlocked.Exchange(ref _holding, 1) == 0)
+        {
+            _held.TrySetResult();
+            await _release.Task;
         }
     }
 }
