@@ -103,7 +103,17 @@ param forwardingRetrySchedule string = '5s,30s,2m,10m,30m,1h,2h,4h,8h'
 @maxValue(1000)
 param forwardingMaxConcurrentPerTarget int = 8
 
-@description('Forwarding__MaxHoldHours: how long a paused connection\'s events are held before they are dead-lettered.')
+@description('Forwarding__BreakerFailures: consecutive retryable failures of one target before its events are held.')
+@minValue(1)
+@maxValue(1000)
+param forwardingBreakerFailures int = 5
+
+@description('Forwarding__BreakerProbeSeconds: while a target is failing, one probe attempt per this interval.')
+@minValue(1)
+@maxValue(3600)
+param forwardingBreakerProbeSeconds int = 30
+
+@description('Forwarding__MaxHoldHours: how long held events (paused connection, failing target) wait before they are dead-lettered.')
 @minValue(1)
 @maxValue(8760)
 param forwardingMaxHoldHours int = 72
@@ -265,6 +275,8 @@ module functionApp 'modules/functionapp.bicep' = {
       Forwarding__RetrySchedule: forwardingRetrySchedule
       Forwarding__MaxConcurrentPerTarget: string(forwardingMaxConcurrentPerTarget)
       Forwarding__MaxHoldHours: string(forwardingMaxHoldHours)
+      Forwarding__BreakerFailures: string(forwardingBreakerFailures)
+      Forwarding__BreakerProbeSeconds: string(forwardingBreakerProbeSeconds)
       Ingest__MaxBodyBytes: string(ingestMaxBodyBytes)
       Deliveries__RetentionDays: string(deliveriesRetentionDays)
       Alerts__Url: alertsUrl

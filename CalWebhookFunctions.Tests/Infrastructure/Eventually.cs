@@ -17,4 +17,19 @@ public static class Eventually
         }
         return true;
     }
+
+    /// <summary>As <see cref="HoldsAsync(Func{bool}, TimeSpan)"/>, for a condition that reads storage (polled every 200 ms).</summary>
+    public static async Task<bool> HoldsAsync(Func<Task<bool>> condition, TimeSpan bound)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(200);
+        }
+        return true;
+    }
 }

@@ -41,7 +41,8 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>
     /// The settings every test starts from; a test overrides or removes (null) what it needs. Most tests sign deliveries
     /// that name a connection with the shared secret, so they opt out of connection-bound secrets explicitly; tests of
-    /// the app's default remove that key (null).
+    /// the app's default remove that key (null). The per-target breaker is set out of reach (1,000 consecutive failures)
+    /// so that tests of the retry schedule see every attempt; the breaker's tests set their own threshold.
     /// </summary>
     public static Dictionary<string, string?> DefaultSettings(string storageConnectionString) => new()
     {
@@ -52,7 +53,10 @@ public sealed class TestApp : IAsyncDisposable
         ["Webhook:PublicUrl"] = PublicUrl,
         ["Forwarding:Url"] = "http://127.0.0.1:9/not-used",
         ["Forwarding:SigningSecret"] = SigningSecret,
+        [BreakerFailuresKey] = "1000",
     };
+
+    public const string BreakerFailuresKey = "Forwarding:BreakerFailures";
 
     public static async Task<TestApp> StartAsync(string storageConnectionString,
         IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configureServices = null)

@@ -36,7 +36,15 @@ public sealed class ForwardingOptions
     [Range(1, 1000, ErrorMessage = "{0} must be between {1} and {2}.")]
     public int MaxConcurrentPerTarget { get; set; } = 8;
 
-    /// <summary>How long a held event (its connection paused) waits before it is dead-lettered <c>retries_exhausted</c>.</summary>
+    /// <summary>Consecutive retryable failures of one target (no answer, 408, 429, 5xx) before it counts as failing.</summary>
+    [Range(1, 1000, ErrorMessage = "{0} must be between {1} and {2}.")]
+    public int BreakerFailures { get; set; } = 5;
+
+    /// <summary>While a target is failing, one probe attempt per this many seconds; the first success releases its events.</summary>
+    [Range(1, 3600, ErrorMessage = "{0} must be between {1} and {2}.")]
+    public int BreakerProbeSeconds { get; set; } = 30;
+
+    /// <summary>How long a held event (its connection paused, or its target failing) waits before it is dead-lettered <c>retries_exhausted</c>.</summary>
     [Range(1, 8760, ErrorMessage = "{0} must be between {1} and {2}.")]
     public int MaxHoldHours { get; set; } = 72;
 

@@ -3,17 +3,22 @@ using CalWebhookFunctions.Storage;
 
 namespace CalWebhookFunctions.Forwarding;
 
-/// <summary>What the decision step before the claim came to: go on (holding <see cref="Slot"/> while sending), or an end.</summary>
-public readonly record struct GateDecision(ForwardOutcome? Outcome, TargetSlots.Slot? Slot);
+/// <summary>
+/// What the decision step before the claim came to: go on (holding <see cref="Slot"/> while sending; as the target's
+/// probe when <see cref="Admission"/> says so), or an end.
+/// </summary>
+public readonly record struct GateDecision(ForwardOutcome? Outcome, TargetSlots.Slot? Slot, Admission Admission = Admission.Go);
 
 /// <summary>
 /// The decision step before an event's claim and send (issue 14), in this order: a paused connection's events are held;
 /// an event whose target has <c>Forwarding__MaxConcurrentPerTarget</c> forwards running on this instance goes back for a
-/// moment. Neither spends an attempt. Everything else goes on to the claim and the send as before.
+/// moment; an event whose target is failing (<see cref="TargetBreaker"/>) is held unless it is the target's probe. None
+/// of these spends an attempt. Everything else goes on to the claim and the send as before.
 /// </summary>
-public sealed class DeliveryGate(TargetSlots slots, HeldEvents held)
+public sealed class DeliveryGate(TargetSlots slots, TargetBreaker breaker, HeldEvents held)
 {
     public const string ConnectionPaused = "connection_paused";
+    public const string TargetFailing = "target_failing";
 
     public async Task<GateDecision> DecideAsync(QueuedWebhook message, ConnectionRecord? connection, ForwardRoute route, string webhookId, byte[] body)
     {
@@ -22,15 +27,22 @@ public sealed class DeliveryGate(TargetSlots slots, HeldEvents held)
         {
             return default; // dead-lettered on as before (removed connection, unusable forward URL)
         }
-        // HELD — the one place a held event is decided (the delivery log's `held` status): a paused connection here,
-        // a failing target (the breaker) next to it.
+        // HELD — the one place a held event is decided (the delivery log's `held` status): a paused connection, a failing target.
         if (connection is { Paused: true })
         {
             return new GateDecision(await held.HoldAsync(new HeldEvent(message, webhookId, body, route), ConnectionPaused, HeldEvents.PauseRecheck).ConfigureAwait(false), null);
         }
         var slot = slots.TryEnter(route.Target);
-        return slot is null
-            ? new GateDecision(await held.BounceAsync(message).ConfigureAwait(false), null)
-            : new GateDecision(null, slot);
+        if (slot is null)
+        {
+            return new GateDecision(await held.BounceAsync(message).ConfigureAwait(false), null);
+        }
+        var admission = await breaker.AdmitAsync(route.Target).ConfigureAwait(false);
+        if (admission == Admission.Hold)
+        {
+            slot.Dispose();
+            return new GateDecision(await held.HoldAsync(new HeldEvent(message, webhookId, body, route), TargetFailing, breaker.ProbeInterval).ConfigureAwait(false), null);
+        }
+        return new GateDecision(null, slot, admission);
     }
 }

@@ -66,6 +66,7 @@ public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters dead
         await pending.EnqueueAsync(message with { Holds = message.Holds + 1, HeldSince = since }, delay, CancellationToken.None).ConfigureAwait(false);
         if (message.Holds == 0)
         {
+            metrics.Held(reason);
             await log.TryRecordAsync(message, held.WebhookId, new LoggedOutcome(DeliveryStatus.Held, attempts, held.Route.Matched, held.Route.Target,
                 LastError: $"held: {reason}", NextAttemptAt: now + delay), held.Body).ConfigureAwait(false);
         }

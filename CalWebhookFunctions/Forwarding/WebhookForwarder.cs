@@ -32,8 +32,8 @@ public enum ForwardOutcome
 /// An attempt moves through explicit states, <see cref="Claimed"/> → <see cref="Sent"/> → <see cref="Recorded"/>.
 /// </summary>
 public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sender, DeliveryPolicy policy, DeliveryLedger ledger,
-    ForwardSettlement settle, PendingWebhooks pending, ConnectionSnapshot connections, DeliveryGate gate, IOptions<ForwardingOptions> options,
-    TimeProvider time)
+    ForwardSettlement settle, PendingWebhooks pending, ConnectionSnapshot connections, DeliveryGate gate, TargetBreaker breaker,
+    IOptions<ForwardingOptions> options, TimeProvider time)
 {
     public const string HttpClientName = "forwarding";
 
@@ -103,7 +103,9 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
         using var slot = decision.Slot;
         if (message.Holds > 0)
         {
-            message = message with { Holds = 0, HeldSince = null }; // attempted now: a later hold starts a new run
+            // Attempted now: a later hold starts a new run — except after a probe, whose event was held for its failing
+            // target all along (Forwarding__MaxHoldHours counts from its first hold).
+            message = message with { Holds = 0, HeldSince = decision.Admission == Admission.Probe ? message.HeldSince : null };
         }
 
         DeliveryClaim claim;
@@ -126,12 +128,12 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             ClaimStatus.AlreadyDelivered => await settle.AlreadyDeliveredAsync(message, webhookId).ConfigureAwait(false),
             ClaimStatus.InFlight => await settle.DeferAsync(message, webhookId, claim, cancellationToken).ConfigureAwait(false),
             _ => await AttemptAsync(message, body, webhookId, attempt, Claimed.Of(claim, sender.Timeout + RecordAllowance), connectionLookup,
-                cancellationToken).ConfigureAwait(false),
+                decision.Admission, cancellationToken).ConfigureAwait(false),
         };
     }
 
     private async Task<ForwardOutcome> AttemptAsync(QueuedWebhook message, byte[] body, string webhookId, int attempt, Claimed claimed,
-        Task<ConnectionRecord?> connectionLookup, CancellationToken cancellationToken)
+        Task<ConnectionRecord?> connectionLookup, Admission admission, CancellationToken cancellationToken)
     {
         AttemptState state = claimed;
         try
@@ -147,7 +149,8 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
                 return await settle.LapsedAsync(message, webhookId, claimed).ConfigureAwait(false);
             }
             state = ready;
-            var sent = await SendAsync(ready, message, body, webhookId, route, attempt, cancellationToken).ConfigureAwait(false);
+            var sent = ProbeKeepsItsEvent(await SendAsync(ready, message, body, webhookId, route, attempt, cancellationToken).ConfigureAwait(false),
+                admission);
             state = sent;
             var recorded = sent.Decision.Kind switch
             {
@@ -156,6 +159,7 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
                 _ => new Recorded(sent.Claim, await settle.DeadLetterAsync(message, webhookId, attempt, sent.Claim, sent.Decision.Reason, sent.Result,
                     route, body, sent).ConfigureAwait(false)),
             };
+            await breaker.RecordAsync(route.Target!, sent.Result).ConfigureAwait(false);
             return recorded.Outcome;
         }
         catch when (!state.KeepsClaimOnFailure)
@@ -165,6 +169,16 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             throw;
         }
     }
+
+    /// <summary>
+    /// A failed probe does not end its event: the target is failing, and its events are held until
+    /// <c>Forwarding__MaxHoldHours</c> rather than spending their schedule, so a probe whose schedule is used up retries
+    /// after the probe interval (and is held again) instead of being dead-lettered <c>retries_exhausted</c>.
+    /// </summary>
+    private Sent ProbeKeepsItsEvent(Sent sent, Admission admission) =>
+        admission == Admission.Probe && sent.Decision is { Kind: DecisionKind.DeadLetter, Reason: "retries_exhausted" }
+            ? sent with { Decision = new DeliveryDecision(DecisionKind.Retry, DeliveryPolicy.RetryReason(sent.Result), breaker.ProbeInterval) }
+            : sent;
 
     /// <summary>Waits for a task whose result is no longer wanted, without throwing what it may have thrown.</summary>
     private static async Task IgnoreOutcomeAsync(Task task) =>

@@ -19,6 +19,8 @@ public sealed class WebhookMetrics
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _subscriptionsCreated;
     private readonly Counter<long> _subscriptionsDeleted;
+    private readonly Counter<long> _held;
+    private readonly Counter<long> _breakerTransitions;
     private readonly Histogram<double> _deliveryLatency;
     private readonly StatsCollector _stats;
 
@@ -33,6 +35,8 @@ public sealed class WebhookMetrics
         _deadLettered = meter.CreateCounter<long>("calwebhook.events.dead_lettered", "{event}", "Events moved to the dead-letter queue");
         _subscriptionsCreated = meter.CreateCounter<long>("calwebhook.subscriptions.created", "{subscription}", "Cal.com subscriptions registered or adopted");
         _subscriptionsDeleted = meter.CreateCounter<long>("calwebhook.subscriptions.deleted", "{subscription}", "Cal.com subscriptions removed");
+        _held = meter.CreateCounter<long>("calwebhook.events.held", "{event}", "Events held without an attempt, by reason (connection_paused, target_failing)");
+        _breakerTransitions = meter.CreateCounter<long>("calwebhook.targets.breaker_transitions", "{transition}", "Targets that started failing (open) or recovered (closed)");
         _deliveryLatency = meter.CreateHistogram<double>("calwebhook.delivery.latency", "s", "Time from acceptance to the app's 2xx",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400] });
     }
@@ -67,6 +71,11 @@ public sealed class WebhookMetrics
         _stats.Count("status", "dead_lettered");
         _stats.Count("deadLetter", reason);
     }
+
+    /// <summary>An event held for the first time in a run of holds (not once per look).</summary>
+    public void Held(string reason) => _held.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void BreakerTransition(string state) => _breakerTransitions.Add(1, new KeyValuePair<string, object?>("state", state));
 
     public void SubscriptionCreated() => _subscriptionsCreated.Add(1);
 

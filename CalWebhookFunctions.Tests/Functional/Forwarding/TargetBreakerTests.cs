@@ -1,0 +1,248 @@
+using System.Text.Json;
+using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Operations.Alerts;
+using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CalWebhookFunctions.Tests.Functional.Forwarding;
+
+/// <summary>
+/// Failing endpoints: after <c>Forwarding__BreakerFailures</c> consecutive retryable failures a target's events are held,
+/// not attempted; one probe goes per <c>Forwarding__BreakerProbeSeconds</c>; the first success releases them. Real
+/// Azurite and a real receiving app; the breaker's clock is a fake one the test moves, so each probe is let through by
+/// the test, not by timing (held events come back every second of real time and find the probe not yet due).
+/// </summary>
+public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private const string AlertsSecret = "whsec_QWxlcnRzU2VjcmV0Rm9yVGVzdHNPbmx5MTIzNDU2";
+
+    private sealed class Setup(ForwardingHarness harness, FakeTimeProvider clock) : IAsyncDisposable
+    {
+        public ForwardingHarness Harness => harness;
+        public FakeTimeProvider Clock => clock;
+        public volatile bool Healthy;
+
+        public int Attempts => harness.Receiver.Requests.Count(r => r.Path.StartsWith("/app", StringComparison.Ordinal));
+
+        public int Holds => CountOf(harness.App.Logs.AllText, "held (target_failing");
+
+        public ValueTask DisposeAsync() => harness.DisposeAsync();
+    }
+
+    /// <summary>An app at /app that answers 503 until the test makes it healthy; threshold 3, probe every second.</summary>
+    private async Task<Setup> StartAsync(int eventCount, string maxHoldHours = "72")
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        Setup? setup = null;
+        var harness = await ForwardingHarness.StartAsync(azurite,
+            respond: (context, _, _) => Task.FromResult(context.Request.Path.StartsWithSegments("/app") && setup?.Healthy != true ? 503 : 200),
+            settings: new Dictionary<string, string?>
+            {
+                [TestApp.BreakerFailuresKey] = "3",
+                ["Forwarding:BreakerProbeSeconds"] = "1",
+                ["Forwarding:MaxHoldHours"] = maxHoldHours,
+                ["Forwarding:RetrySchedule"] = "10ms,10ms,10ms", // 4 attempts: without the breaker every event is dead-lettered in a second
+                ["Alerts:Url"] = "http://127.0.0.1:1/alerts",
+                ["Alerts:SigningSecret"] = AlertsSecret,
+            },
+            configureServices: services => services.AddSingleton<TimeProvider>(clock));
+        setup = new Setup(harness, clock);
+        await harness.AddConnectionAsync("conn-failing", harness.Receiver.UrlFor("app").ToString());
+        for (var i = 0; i < eventCount; i++)
+        {
+            await harness.EnqueueAsync(CalDeliveries.BookingCreated(padTo: 1_000 + i), "conn-failing");
+        }
+        return setup;
+    }
+
+    /// <summary>One invocation at a time, as a host with one slot: the order of attempts is the order of the queue.</summary>
+    private static Task<QueueRunReport> RunHost(Setup setup, CancellationToken stop) =>
+        new QueueHost(setup.Harness.App.Services, setup.Harness.ConnectionString,
+                QueueSettings.FromHostJson() with { BatchSize = 1, NewBatchThreshold = 0 })
+            .RunAsync(StorageNames.WebhookQueue, TimeSpan.FromMinutes(3), stop);
+
+    private static async Task<List<string>> AlertTypesQueuedAsync(ForwardingHarness harness)
+    {
+        await harness.App.Get<Alerts>().FlushAsync();
+        var queue = harness.App.Get<StorageAccount>().Queue(StorageNames.AlertsQueue);
+        if (!(await queue.ExistsAsync()).Value)
+        {
+            return [];
+        }
+        return [.. (await queue.PeekMessagesAsync(32)).Value.Select(m => JsonDocument.Parse(m.Body.ToString()).RootElement.GetProperty("type").GetString()!)];
+    }
+
+    [Fact]
+    public async Task A_failing_target_holds_its_events_lets_one_probe_through_per_interval_and_delivers_everything_once_after_the_first_success()
+    {
+        await using var setup = await StartAsync(eventCount: 6);
+        using var stop = new CancellationTokenSource();
+        var run = RunHost(setup, stop.Token);
+
+        // Three consecutive failures open the breaker; from then on nothing is attempted while the clock stands still.
+        Assert.True(await Eventually.HoldsAsync(() => setup.Holds >= 8, TimeSpan.FromSeconds(60)), "events were not held");
+        Assert.Equal(3, setup.Attempts);
+        var holdsBeforeProbe = setup.Holds;
+
+        // A probe interval passes: exactly one event goes (and fails), the rest stay held.
+        setup.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await Eventually.HoldsAsync(() => setup.Attempts == 4, TimeSpan.FromSeconds(60)), "no probe went");
+        Assert.True(await Eventually.HoldsAsync(() => setup.Holds >= holdsBeforeProbe + 8, TimeSpan.FromSeconds(60)), "events were not held again");
+        Assert.Equal(4, setup.Attempts);
+
+        // Two more failing probes: more attempts than the retry schedule allows one event, and nothing is dead-lettered.
+        for (var probe = 5; probe <= 6; probe++)
+        {
+            setup.Clock.Advance(TimeSpan.FromSeconds(1));
+            var expected = probe;
+            Assert.True(await Eventually.HoldsAsync(() => setup.Attempts == expected, TimeSpan.FromSeconds(60)), $"probe {probe} did not go");
+        }
+        Assert.Empty(await setup.Harness.DeadLettersAsync());
+
+        // The app recovers; the next probe succeeds and releases every held event.
+        setup.Healthy = true;
+        setup.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await Eventually.HoldsAsync(() => setup.Harness.Receiver.Deliveries.Count(d => d.Path.StartsWith("/app", StringComparison.Ordinal)) == 6,
+            TimeSpan.FromSeconds(90)), "the held events were not all delivered after recovery");
+        await stop.CancelAsync();
+        await run;
+
+        var delivered = setup.Harness.Receiver.Deliveries.Where(d => d.Path.StartsWith("/app", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, delivered.Select(d => d.Header("webhook-id")).Distinct().Count()); // each once
+        Assert.Empty(await setup.Harness.DeadLettersAsync());
+        Assert.Equal(12, setup.Attempts); // 3 failures that opened it, 3 failed probes, 6 deliveries
+        var alerts = await AlertTypesQueuedAsync(setup.Harness);
+        Assert.Equal(1, alerts.Count(t => t == AlertTypes.EndpointFailing));
+        Assert.Equal(1, alerts.Count(t => t == AlertTypes.EndpointRecovered));
+    }
+
+    [Fact]
+    public async Task Events_held_longer_than_MaxHoldHours_are_dead_lettered_retries_exhausted()
+    {
+        await using var setup = await StartAsync(eventCount: 4, maxHoldHours: "1");
+        using var stop = new CancellationTokenSource();
+        var run = RunHost(setup, stop.Token);
+        Assert.True(await Eventually.HoldsAsync(() => setup.Holds >= 8, TimeSpan.FromSeconds(60)), "events were not held");
+        Assert.Empty(await setup.Harness.DeadLettersAsync());
+
+        setup.Clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1));
+        Assert.True(await Eventually.HoldsAsync(async () => (await setup.Harness.DeadLettersAsync()).Count == 4, TimeSpan.FromSeconds(60)),
+            "held events were not dead-lettered after Forwarding__MaxHoldHours");
+        await stop.CancelAsync();
+        await run;
+
+        var deadLetters = await setup.Harness.DeadLettersAsync();
+        Assert.All(deadLetters, d => Assert.Equal("retries_exhausted", d.DeadLetter!.Reason));
+        Assert.Contains(deadLetters, d => d.DeadLetter!.LastError!.Contains("held (target_failing)", StringComparison.Ordinal));
+        Assert.True(setup.Attempts <= 4, $"{setup.Attempts} attempts: 3 to open the breaker and at most one probe");
+    }
+
+    [Fact]
+    public async Task Instances_share_the_breaker_count_failures_together_and_only_one_of_them_takes_each_probe()
+    {
+        await using var setup = await StartAsync(eventCount: 0);
+        var app = setup.Harness.App;
+        var target = setup.Harness.Receiver.UrlFor("app");
+        var options = app.Get<IOptions<CalWebhookFunctions.Configuration.ForwardingOptions>>();
+        TargetBreaker Instance() => new(app.Get<StorageAccount>(), app.Get<BreakerAlerts>(), options, setup.Clock);
+        var a = Instance();
+        var b = Instance();
+        var failure = AttemptResult.Answered(503);
+
+        await a.RecordAsync(target, failure);
+        await b.RecordAsync(target, failure);
+        Assert.Equal(Admission.Go, await b.AdmitAsync(target)); // two of three: still closed
+        await a.RecordAsync(target, failure); // the third, counted on the shared row by the other instance: open
+
+        // Two more instances read it: held. The probe falls due while both still trust their view of the row; one takes
+        // it, the other's conditional write loses and it holds.
+        var c = Instance();
+        var d = Instance();
+        Assert.Equal((Admission.Hold, Admission.Hold), (await c.AdmitAsync(target), await d.AdmitAsync(target)));
+        setup.Clock.Advance(TimeSpan.FromSeconds(1));
+        var first = await c.AdmitAsync(target);
+        var second = await d.AdmitAsync(target);
+        Assert.Equal((Admission.Probe, Admission.Hold), (first, second));
+
+        await c.RecordAsync(target, AttemptResult.Answered(200)); // the probe succeeded: closed for everyone
+        Assert.Equal(Admission.Go, await d.AdmitAsync(target));
+        Assert.Equal(Admission.Go, await Instance().AdmitAsync(target));
+        var alerts = await AlertTypesQueuedAsync(setup.Harness);
+        Assert.Equal([AlertTypes.EndpointFailing, AlertTypes.EndpointRecovered], alerts);
+    }
+
+    [Fact]
+    public async Task A_healthy_target_costs_one_breaker_read_per_refresh_interval_and_no_write()
+    {
+        var reads = 0;
+        var writes = 0;
+        var counter = new StorageGate(before: m =>
+        {
+            if (IsBreakerRow(m))
+            {
+                if (m.Request.Method.Method == "GET")
+                {
+                    Interlocked.Increment(ref reads);
+                }
+                else
+                {
+                    Interlocked.Increment(ref writes);
+                }
+            }
+            return false;
+        });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var harness = await ForwardingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { [TestApp.BreakerFailuresKey] = "3" },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: counter));
+            });
+        for (var i = 0; i < 20; i++)
+        {
+            await harness.EnqueueAsync(CalDeliveries.BookingCreated(padTo: 1_000 + i), null);
+        }
+        var report = await harness.DrainAsync();
+
+        Assert.True(report.Drained);
+        Assert.Equal(20, harness.Receiver.Deliveries.Count);
+        Assert.Equal(0, Volatile.Read(ref writes));
+        Assert.Equal(1, Volatile.Read(ref reads)); // one read for 20 forwards, 16 at once: the clock never passed the refresh interval
+    }
+
+    [Fact]
+    public async Task When_the_breaker_cannot_be_read_events_go_on_rather_than_being_held()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var breakerDown = new Outage(IsBreakerRow);
+        await using var harness = await ForwardingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { [TestApp.BreakerFailuresKey] = "1" },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: breakerDown));
+            });
+        var breaker = harness.App.Get<TargetBreaker>();
+        var target = harness.Receiver.UrlFor("app");
+
+        await breaker.RecordAsync(target, AttemptResult.Answered(503)); // would open at threshold 1, but cannot be written
+
+        Assert.Equal(Admission.Go, await breaker.AdmitAsync(target));
+        Assert.True(breakerDown.Failed > 0);
+    }
+
+    private static bool IsBreakerRow(Azure.Core.HttpMessage message) =>
+        Uri.UnescapeDataString(message.Request.Uri.ToString()).Contains("PartitionKey='breaker'", StringComparison.Ordinal);
+
+    private static int CountOf(string text, string part)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
+    }
+}

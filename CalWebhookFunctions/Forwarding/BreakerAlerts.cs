@@ -1,0 +1,37 @@
+using System.Text.Json.Nodes;
+using CalWebhookFunctions.Operations.Alerts;
+using CalWebhookFunctions.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace CalWebhookFunctions.Forwarding;
+
+/// <summary>
+/// A target's breaker transitions (<see cref="TargetBreaker"/>), each told once by the one writer that made it: a log line,
+/// a metric, and the <c>endpoint.failing</c> / <c>endpoint.recovered</c> alert (<c>{target, failures}</c>; the target is
+/// its origin and path, never its query).
+/// </summary>
+public sealed partial class BreakerAlerts(Alerts alerts, WebhookMetrics metrics, TimeProvider time, ILogger<BreakerAlerts> logger)
+{
+    public void Failing(string target, int failures)
+    {
+        TargetFailing(logger, target, failures);
+        metrics.BreakerTransition("open");
+        alerts.Raise(AlertTypes.EndpointFailing, target, new JsonObject { ["target"] = target, ["failures"] = failures });
+    }
+
+    public void Recovered(string target, int failures, DateTimeOffset? openedAt)
+    {
+        var failingFor = openedAt is { } since ? time.GetUtcNow() - since : TimeSpan.Zero;
+        TargetRecovered(logger, target, failures, failingFor);
+        metrics.BreakerTransition("closed");
+        alerts.Raise(AlertTypes.EndpointRecovered, target, new JsonObject { ["target"] = target, ["failures"] = failures });
+    }
+
+    [LoggerMessage(EventId = 3210, Level = LogLevel.Warning,
+        Message = "Target {Target} is failing after {Failures} consecutive retryable failures: its events are held, one probe per Forwarding__BreakerProbeSeconds")]
+    private static partial void TargetFailing(ILogger logger, string target, int failures);
+
+    [LoggerMessage(EventId = 3211, Level = LogLevel.Information,
+        Message = "Target {Target} recovered after {Failures} failures ({FailingFor} failing): its held events are released")]
+    private static partial void TargetRecovered(ILogger logger, string target, int failures, TimeSpan failingFor);
+}
