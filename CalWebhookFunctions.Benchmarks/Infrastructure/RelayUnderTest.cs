@@ -4,6 +4,7 @@ using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Benchmarks.Payloads;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

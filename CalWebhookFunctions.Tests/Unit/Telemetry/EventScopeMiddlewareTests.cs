@@ -1,5 +1,6 @@
 using System.Text;
 using Azure.Storage.Queues.Models;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Telemetry;
 using CalWebhookFunctions.Tests.Infrastructure;
