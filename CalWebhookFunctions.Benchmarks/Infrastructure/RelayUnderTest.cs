@@ -57,6 +57,12 @@ public sealed class RelayUnderTest : IAsyncDisposable
 
     public Uri ReceiverUrl => new(_receiver.BaseAddress, "hooks/cal");
 
+    /// <summary>A target on the same receiver that answers every forward 503 (after the app delay), as an app that is down.</summary>
+    public Uri FailingUrl => new(_receiver.BaseAddress, "failing/cal");
+
+    /// <summary>Forwards the failing target answered 503.</summary>
+    public int Refused => Volatile.Read(ref _counts.Refused);
+
     /// <summary>Requests the receiver has answered so far.</summary>
     public int Received => Volatile.Read(ref _counts.Requests);
 
@@ -65,12 +71,15 @@ public sealed class RelayUnderTest : IAsyncDisposable
     private sealed class ReceiverCounts
     {
         public int Requests;
+        public int Refused;
         public long Bytes;
     }
 
     /// <param name="storageDelay">Added to each storage request (0 = loopback).</param>
     /// <param name="appDelay">How long the receiving app takes to answer each forward (0 = at once).</param>
-    public static async Task<RelayUnderTest> StartAsync(TimeSpan storageDelay = default, TimeSpan appDelay = default)
+    /// <param name="settings">App settings over the defaults of <see cref="AppConfiguration"/>.</param>
+    public static async Task<RelayUnderTest> StartAsync(TimeSpan storageDelay = default, TimeSpan appDelay = default,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var azurite = await Azurite.StartAsync();
         var meter = new StorageMeter(storageDelay);
@@ -89,11 +98,17 @@ public sealed class RelayUnderTest : IAsyncDisposable
             {
                 await Task.Delay(appDelay, context.RequestAborted);
             }
+            if (context.Request.Path.StartsWithSegments("/failing"))
+            {
+                Interlocked.Increment(ref counts.Refused);
+                context.Response.StatusCode = 503;
+                return;
+            }
             Interlocked.Increment(ref counts.Requests);
             Interlocked.Add(ref counts.Bytes, total);
             context.Response.StatusCode = 200;
         }));
-        var configuration = AppConfiguration(azurite.ConnectionString, new Uri(receiver.BaseAddress, "hooks/cal"));
+        var configuration = AppConfiguration(azurite.ConnectionString, new Uri(receiver.BaseAddress, "hooks/cal"), settings);
         var services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration)
             .AddSingleton(meter.Account(azurite.ConnectionString))
             .BuildServiceProvider();
@@ -115,10 +130,12 @@ public sealed class RelayUnderTest : IAsyncDisposable
         }.Concat(extra ?? [])).Build();
 
     /// <summary>Registers an active connection (its subscriber URL on the relay), so its forwards match.</summary>
-    public static Task<bool> RegisterConnectionAsync(ConnectionStore connections, string connectionId) =>
+    /// <param name="forwardUrl">The connection's own target; null: <c>Forwarding__Url</c>.</param>
+    public static Task<bool> RegisterConnectionAsync(ConnectionStore connections, string connectionId, Uri? forwardUrl = null) =>
         connections.TryInsertAsync(new ConnectionRecord
         {
             ConnectionId = connectionId,
+            ForwardUrl = forwardUrl?.ToString(),
             State = "active",
             SubscriberUrl = "https://relay.example.test/api/webhooks/cal?nangoConnectionId=" + Uri.EscapeDataString(connectionId),
             CreatedAt = DateTimeOffset.UtcNow,
@@ -141,11 +158,11 @@ public sealed class RelayUnderTest : IAsyncDisposable
     }
 
     /// <summary>The queue message ReceiveCalWebhook stores for <paramref name="body"/>, naming <see cref="ConnectionId"/>.</summary>
-    public static QueuedWebhook Event(byte[] body) => new()
+    public static QueuedWebhook Event(byte[] body, string connectionId = ConnectionId) => new()
     {
         EventId = Guid.CreateVersion7().ToString("N"),
         ReceivedAt = DateTimeOffset.UtcNow,
-        ConnectionId = ConnectionId,
+        ConnectionId = connectionId,
         Headers = new Dictionary<string, string>
         {
             [KeptHeaders.ContentType] = "application/json",

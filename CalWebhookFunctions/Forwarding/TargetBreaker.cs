@@ -135,7 +135,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     {
         for (var tries = 0; tries < 3; tries++)
         {
-            var row = await ReadAsync(key, fresh: true).ConfigureAwait(false);
+            var row = await KnownOrReadAsync(key, tries).ConfigureAwait(false);
             var next = row?.Copy() ?? new BreakerRow { RowKey = key, Target = TargetSlots.Key(target) };
             next.Failures++;
             var opens = !next.IsOpen && next.Failures >= _threshold;
@@ -169,7 +169,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     {
         for (var tries = 0; tries < 3; tries++)
         {
-            var row = await ReadAsync(key, fresh: true).ConfigureAwait(false);
+            var row = await KnownOrReadAsync(key, tries).ConfigureAwait(false);
             if (row is null || (!row.IsOpen && row.Failures == 0))
             {
                 return;
@@ -196,6 +196,13 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             }
         }
     }
+
+    /// <summary>
+    /// For a write: first the row as this instance last saw it (the write is conditional on its ETag, so a stale view
+    /// costs a retry, not a wrong count), then, after a conflict, the row as it is now.
+    /// </summary>
+    private async ValueTask<BreakerRow?> KnownOrReadAsync(string key, int tries) =>
+        tries == 0 && _views.TryGetValue(key, out var view) ? view.Row : await ReadAsync(key, fresh: true).ConfigureAwait(false);
 
     /// <summary>
     /// The row as this instance last saw it, read again when older than <see cref="RefreshInterval"/> (one read at a time

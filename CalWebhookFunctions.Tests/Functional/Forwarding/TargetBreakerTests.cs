@@ -141,6 +141,27 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     }
 
     [Fact]
+    public async Task A_probe_that_fails_on_its_events_last_scheduled_attempt_keeps_the_event_rather_than_dead_lettering_it()
+    {
+        await using var setup = await StartAsync(eventCount: 0);
+        var breaker = setup.Harness.App.Get<TargetBreaker>();
+        var target = setup.Harness.Receiver.UrlFor("app");
+        for (var i = 0; i < 3; i++)
+        {
+            await breaker.RecordAsync(target, AttemptResult.Answered(503)); // open
+        }
+        setup.Clock.Advance(TimeSpan.FromSeconds(1)); // the probe is due
+        var last = ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), "conn-failing") with { Attempts = 3 }; // 4th of 4 attempts
+
+        var outcome = await setup.Harness.App.Get<WebhookForwarder>().ProcessAsync(PendingWebhooks.Serialize(last), default);
+
+        Assert.Equal(ForwardOutcome.RetryScheduled, outcome);
+        Assert.Equal(1, setup.Attempts); // it was the probe, and it failed
+        Assert.Empty(await setup.Harness.DeadLettersAsync());
+        Assert.Equal(1, await setup.Harness.QueueLengthAsync(StorageNames.WebhookQueue)); // its copy waits, to be held
+    }
+
+    [Fact]
     public async Task Instances_share_the_breaker_count_failures_together_and_only_one_of_them_takes_each_probe()
     {
         await using var setup = await StartAsync(eventCount: 0);
