@@ -8,7 +8,7 @@ namespace CalWebhookFunctions;
 
 /// <summary>
 /// Everything Program.cs sets up on the worker's own builder: the ASP.NET Core integration, the worker middleware
-/// (in this order) and the app's services. The tests build their app through this too, so the same registrations
+/// (in this order; the queue middleware only for queue triggers) and the app's services. The tests build their app through this too, so the same registrations
 /// apply to the functions they run.
 /// </summary>
 public static class WorkerApplication
@@ -17,8 +17,8 @@ public static class WorkerApplication
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureFunctionsWebApplication();
-        builder.UseMiddleware<EventScopeMiddleware>();
-        builder.UseMiddleware<FinalDequeueMiddleware>();
+        builder.UseWhen<EventScopeMiddleware>(QueueTrigger.IsQueueTriggered);
+        builder.UseWhen<FinalDequeueMiddleware>(QueueTrigger.IsQueueTriggered);
         builder.Services.AddCalWebhookFunctions(builder.Configuration);
         return builder;
     }

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using CalWebhookFunctions.Benchmarks.Infrastructure;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 
 namespace CalWebhookFunctions.Benchmarks.Forwarding;

@@ -4,6 +4,7 @@ using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Benchmarks.Payloads;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -185,7 +186,7 @@ public sealed class RelayUnderTest : IAsyncDisposable
 
 /// <summary>
 /// Runs a queue the way the Functions host's queue trigger does (host.json: batchSize 16, base64): receives up to 16
-/// messages at a time, hands each one's decoded text to <c>handle</c> with at most <c>concurrency</c> in flight, deletes
+/// messages at a time, hands each one, its body decoded, to <c>handle</c> with at most <c>concurrency</c> in flight, deletes
 /// it when <c>handle</c> returns, and fetches the next batch as soon as a slot frees. The floors and the forward path
 /// run through this same loop, so only what <c>handle</c> does differs.
 /// </summary>
@@ -193,7 +194,7 @@ public static class QueueTriggerLoop
 {
     public const int BatchSize = 16;
 
-    public static async Task RunAsync(QueueClient rawQueue, int messages, int concurrency, Func<string, Task> handle)
+    public static async Task RunAsync(QueueClient rawQueue, int messages, int concurrency, Func<QueueMessage, Task> handle)
     {
         using var slots = new SemaphoreSlim(concurrency);
         var inFlight = new List<Task>(messages);
@@ -218,8 +219,7 @@ public static class QueueTriggerLoop
         {
             try
             {
-                // As the host does for messageEncoding base64: decode, then hand over the UTF-8 text.
-                await handle(Encoding.UTF8.GetString(Convert.FromBase64String(message.MessageText)));
+                await handle(Decoded(message));
                 await rawQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
             }
             finally
@@ -228,6 +228,10 @@ public static class QueueTriggerLoop
             }
         }
     }
+
+    /// <summary>As the host does for messageEncoding base64: the message as the trigger gets it, its body decoded.</summary>
+    public static QueueMessage Decoded(QueueMessage raw) => QueuesModelFactory.QueueMessage(raw.MessageId, raw.PopReceipt,
+        BinaryData.FromBytes(Convert.FromBase64String(raw.MessageText)), raw.DequeueCount, raw.NextVisibleOn, raw.InsertedOn, raw.ExpiresOn);
 
     /// <summary>Sends serialized messages base64-encoded, as the app's queue client does, 16 at a time.</summary>
     public static Task FillAsync(QueueClient rawQueue, IReadOnlyList<byte[]> messages) =>

@@ -1,6 +1,6 @@
-using System.Text;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using CalWebhookFunctions.Benchmarks.Infrastructure;
 
 namespace CalWebhookFunctions.Benchmarks.Load;
 
@@ -13,7 +13,7 @@ namespace CalWebhookFunctions.Benchmarks.Load;
 /// <see cref="MaxDequeueCount"/> times in <c>{queue}-poison</c>. An empty queue is polled with an exponential back-off
 /// up to <see cref="MaxPollingInterval"/>. Runs until <see cref="StopAsync"/>.
 /// </summary>
-public sealed class HostQueueListener(QueueClient rawQueue, QueueClient rawPoisonQueue, Func<string, Task> function)
+public sealed class HostQueueListener(QueueClient rawQueue, QueueClient rawPoisonQueue, Func<QueueMessage, Task> function)
 {
     public const int BatchSize = 16;
     public const int NewBatchThreshold = 8;
@@ -120,7 +120,7 @@ public sealed class HostQueueListener(QueueClient rawQueue, QueueClient rawPoiso
             Interlocked.Increment(ref _invocations);
             try
             {
-                await function(Encoding.UTF8.GetString(Convert.FromBase64String(message.MessageText)));
+                await function(QueueTriggerLoop.Decoded(message));
             }
             catch (Exception)
             {

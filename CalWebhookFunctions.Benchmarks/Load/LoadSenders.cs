@@ -4,9 +4,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using CalWebhookFunctions.Benchmarks.Infrastructure;
+using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Ingest;
-using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Messages;
 
 namespace CalWebhookFunctions.Benchmarks.Load;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using CalWebhookFunctions.Benchmarks.Infrastructure;
+using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;

@@ -62,9 +62,13 @@ public sealed class WorkerChannel
     public static WorkerChannel For(IServiceProvider services) => Channels.GetValue(services, s => new WorkerChannel(s));
 
     /// <summary>
-    /// Invokes a queue-triggered function as the host does for one message: the trigger parameter gets the decoded
-    /// text, and the trigger metadata carries <c>QueueTrigger</c>, <c>DequeueCount</c>, <c>Id</c>, <c>PopReceipt</c>,
-    /// the message's times and, for a JSON object message, each of its top-level properties.
+    /// Invokes a queue-triggered function as the host does for one message. A trigger that supports deferred binding
+    /// (a <c>QueueMessage</c> parameter: <c>supportsDeferredBinding</c> in functions.metadata) gets the host's
+    /// <c>ParameterBindingData</c> — source <c>AzureStorageQueues</c>, <c>application/json</c>, the decoded message
+    /// serialized as the host's queue extension does — which the worker's own Storage Queues converter turns into the
+    /// <c>QueueMessage</c>; any other trigger gets the decoded text, and then, for a JSON object message, each of its
+    /// top-level properties in the trigger metadata. The trigger metadata always carries <c>QueueTrigger</c>,
+    /// <c>DequeueCount</c>, <c>Id</c>, <c>PopReceipt</c> and the message's times.
     /// <paramref name="hostStopping"/> sends an invocation cancel, as the host does when it stops.
     /// </summary>
     public async Task<InvocationOutcome> InvokeQueueTriggerAsync(FunctionDefinition function, Azure.Storage.Queues.Models.QueueMessage message,
@@ -82,7 +86,8 @@ public sealed class WorkerChannel
             ["ExpirationTime"] = Json(message.ExpiresOn),
             ["NextVisibleTime"] = Json(message.NextVisibleOn),
         };
-        foreach (var (name, value) in JsonProperties(text))
+        var deferred = SupportsDeferredBinding(function.Trigger);
+        foreach (var (name, value) in deferred ? Enumerable.Empty<(string Name, JsonObject Value)>() : JsonProperties(text))
         {
             metadata.TryAdd(name, value);
         }
@@ -96,7 +101,7 @@ public sealed class WorkerChannel
                 ["inputData"] = new JsonArray(new JsonObject
                 {
                     ["name"] = function.Trigger.GetProperty("name").GetString(),
-                    ["data"] = new JsonObject { ["string"] = text },
+                    ["data"] = deferred ? ParameterBindingData(message, text) : new JsonObject { ["string"] = text },
                 }),
                 ["triggerMetadata"] = metadata,
                 ["traceContext"] = new JsonObject
@@ -175,6 +180,31 @@ public sealed class WorkerChannel
                 answer.TrySetResult(json);
             }
         }
+    }
+
+    private static bool SupportsDeferredBinding(JsonElement trigger) =>
+        trigger.TryGetProperty("properties", out var properties)
+        && properties.TryGetProperty("supportsDeferredBinding", out var deferred)
+        && string.Equals(deferred.GetString(), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// What the host's queue extension hands a deferred-binding trigger: the message as its queue client received it
+    /// (body base64-decoded per host.json), serialized to JSON (<c>new BinaryData(message)</c>), as model binding data.
+    /// </summary>
+    private static JsonObject ParameterBindingData(Azure.Storage.Queues.Models.QueueMessage message, string text)
+    {
+        var decoded = Azure.Storage.Queues.Models.QueuesModelFactory.QueueMessage(message.MessageId, message.PopReceipt,
+            BinaryData.FromString(text), message.DequeueCount, message.NextVisibleOn, message.InsertedOn, message.ExpiresOn);
+        return new JsonObject
+        {
+            ["modelBindingData"] = new JsonObject
+            {
+                ["version"] = "1.0",
+                ["source"] = "AzureStorageQueues",
+                ["contentType"] = "application/json",
+                ["content"] = Convert.ToBase64String(new BinaryData(decoded).ToArray()),
+            },
+        };
     }
 
     private static JsonObject Json<T>(T value) => new() { ["json"] = JsonSerializer.Serialize(value) };

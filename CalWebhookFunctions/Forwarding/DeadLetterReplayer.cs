@@ -197,7 +197,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         try
         {
             var message = PendingWebhooks.Deserialize(json.AsSpan(0, length));
-            return WebhookForwarder.IsWellFormed(message) ? message : null;
+            return QueuedWebhook.IsWellFormed(message) ? message : null;
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
         {

@@ -1,4 +1,3 @@
-using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,4 @@
-using System.Text;
+using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Storage;
 using Microsoft.Azure.Functions.Worker;
 
@@ -13,10 +13,10 @@ public sealed class ForwardCalWebhook(WebhookForwarder forwarder)
 {
     [Function(nameof(ForwardCalWebhook))]
     public async Task Run(
-        [QueueTrigger(StorageNames.WebhookQueue, Connection = StorageNames.Connection)] string message,
+        [QueueTrigger(StorageNames.WebhookQueue, Connection = StorageNames.Connection)] QueueMessage message,
         CancellationToken cancellationToken)
     {
-        // The host has base64-decoded the message (host.json messageEncoding) and hands over its UTF-8 text.
-        await forwarder.ProcessAsync(Encoding.UTF8.GetBytes(message), cancellationToken);
+        // The host has base64-decoded the message (host.json messageEncoding): Body is the bytes the app enqueued.
+        await forwarder.ProcessAsync(message.Body.ToArray(), cancellationToken);
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using CalWebhookFunctions.Configuration;
-using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Forwarding;

@@ -2,9 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
-using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Operations;
-using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Azure;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
-using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Options;
 
@@ -59,7 +58,7 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
         {
             return await settle.DeadLetterRawAsync(rawMessage, "not a queued webhook", cancellationToken).ConfigureAwait(false);
         }
-        if (!IsWellFormed(message))
+        if (!QueuedWebhook.IsWellFormed(message))
         {
             return await settle.DeadLetterRawAsync(rawMessage, "missing or invalid fields", cancellationToken).ConfigureAwait(false);
         }
@@ -214,17 +213,4 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
         var elapsedMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
         return new Sent(claimed.Claim, result, policy.Decide(attempt, result), elapsedMs);
     }
-
-    /// <summary>
-    /// A message the forwarder can act on: a supported version, an event id that is safe as a table key, and exactly
-    /// one of an inline body and a body blob.
-    /// </summary>
-    public static bool IsWellFormed(QueuedWebhook message) =>
-        message.Version == QueuedWebhook.CurrentVersion
-        && QueuedWebhook.IsEventId(message.EventId)
-        && (message.Body is null) != (message.BodyBlob is null)
-        && message.Headers is not null
-        && message.Attempts >= 0
-        && message.StorageRetries >= 0
-        && (message.ConnectionId is null || ConnectionId.IsValid(message.ConnectionId, out _));
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Storage;
 using Microsoft.Azure.Functions.Worker;
 
@@ -14,10 +14,10 @@ public sealed class DrainIngestFallback(FallbackMover mover)
 {
     [Function(nameof(DrainIngestFallback))]
     public async Task Run(
-        [QueueTrigger(StorageNames.WebhookQueue, Connection = IngestFallback.Connection)] string message,
+        [QueueTrigger(StorageNames.WebhookQueue, Connection = IngestFallback.Connection)] QueueMessage message,
         CancellationToken cancellationToken)
     {
-        // The host has base64-decoded the message (host.json messageEncoding) and hands over its UTF-8 text.
-        await mover.MoveAsync(Encoding.UTF8.GetBytes(message), cancellationToken);
+        // The host has base64-decoded the message (host.json messageEncoding): Body is the bytes ingest enqueued.
+        await mover.MoveAsync(message.Body.ToArray(), cancellationToken);
     }
 }

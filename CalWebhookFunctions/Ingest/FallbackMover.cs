@@ -48,7 +48,7 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
         {
             message = null!;
         }
-        if (message is null || !WebhookForwarder.IsWellFormed(message))
+        if (message is null || !QueuedWebhook.IsWellFormed(message))
         {
             await PendingWebhooks.SendAsync(fallbackAccount.Queue(StorageNames.WebhookPoisonQueue), rawMessage, null, cancellationToken)
                 .ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using CalWebhookFunctions.Connections;
 
 namespace CalWebhookFunctions.Ingest;
 

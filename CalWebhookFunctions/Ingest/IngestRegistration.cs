@@ -1,3 +1,4 @@
+using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Health;
 using Microsoft.Extensions.DependencyInjection;
 

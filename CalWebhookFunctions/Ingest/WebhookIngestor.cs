@@ -1,6 +1,6 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
-using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,9 @@
-using System.Collections.Concurrent;
-using System.Reflection;
-using System.Text;
+using System.Collections.Frozen;
+using Azure.Storage.Queues.Models;
+using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Operations.Alerts;
+using CalWebhookFunctions.Subscriptions;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
@@ -10,9 +13,10 @@ namespace CalWebhookFunctions.Storage;
 /// <summary>
 /// The Functions host moves a queue message that failed <see cref="HostMaxDequeueCount"/> times to
 /// <c>{queue}-poison</c> with the default time-to-live of 7 days, which an isolated worker cannot change — so a dead
-/// letter parked that way would vanish after a week. This middleware runs every queue-triggered function; when the
-/// invocation that the host would park fails, it parks the message itself, never expiring, and lets the invocation
-/// end normally so the host deletes the original. If even that write fails, the failure goes to the host as before.
+/// letter parked that way would vanish after a week. This middleware runs for queue-triggered functions (registered
+/// with the worker's <c>UseWhen</c>); when the invocation that the host would park fails, it parks the message itself,
+/// never expiring, and lets the invocation end normally so the host deletes the original. If even that write fails,
+/// the failure goes to the host as before.
 /// </summary>
 public sealed partial class FinalDequeueMiddleware(StorageAccount storage, ILogger<FinalDequeueMiddleware> logger) : IFunctionsWorkerMiddleware
 {
@@ -21,52 +25,56 @@ public sealed partial class FinalDequeueMiddleware(StorageAccount storage, ILogg
 
     public const string PoisonSuffix = "-poison";
 
-    private static readonly ConcurrentDictionary<string, string?> QueueNames = new(StringComparer.Ordinal);
+    /// <summary>The queue each queue-triggered function reads, as its trigger attribute names it (a test checks every one against functions.metadata).</summary>
+    private static readonly FrozenDictionary<string, string> Queues = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [nameof(ForwardCalWebhook)] = StorageNames.WebhookQueue,
+        [nameof(DrainIngestFallback)] = StorageNames.WebhookQueue,
+        [nameof(CleanUpSubscription)] = StorageNames.CleanupQueue,
+        [nameof(SendAlert)] = StorageNames.AlertsQueue,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var queueName = QueueNameOf(context.FunctionDefinition.EntryPoint);
-        var bindingData = context.BindingContext.BindingData;
-        if (queueName is null || QueueTriggerData.DequeueCount(bindingData) is not >= HostMaxDequeueCount)
+        var message = await QueueTrigger.MessageAsync(context);
+        await RunAsync(context.FunctionDefinition.Name, message, () => next(context));
+    }
+
+    /// <summary>Runs one invocation of <paramref name="function"/> on <paramref name="message"/> (null for other triggers).</summary>
+    public async Task RunAsync(string function, QueueMessage? message, Func<Task> next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        if (QueueNameOf(function) is not { } queueName || message is not { DequeueCount: >= HostMaxDequeueCount })
         {
-            await next(context);
+            await next();
             return;
         }
 
         try
         {
-            await next(context);
+            await next();
         }
-        catch (Exception failure) when (QueueTriggerData.MessageText(bindingData) is { } message)
+        catch (Exception failure)
         {
             var poison = queueName + PoisonSuffix;
             try
             {
-                await PendingWebhooks.SendAsync(storage.Queue(poison), Encoding.UTF8.GetBytes(message), null, CancellationToken.None)
+                await PendingWebhooks.SendAsync(storage.Queue(poison), message.Body.ToArray(), null, CancellationToken.None)
                     .ConfigureAwait(false);
             }
             catch (Exception parkFailure)
             {
-                NotParked(logger, parkFailure, context.FunctionDefinition.Name, poison);
+                NotParked(logger, parkFailure, function, poison);
                 throw;
             }
-            Parked(logger, failure, context.FunctionDefinition.Name, HostMaxDequeueCount, poison);
+            Parked(logger, failure, function, HostMaxDequeueCount, poison);
         }
     }
 
-    /// <summary>The queue a function's <see cref="QueueTriggerAttribute"/> names, or null for other triggers.</summary>
-    public static string? QueueNameOf(string entryPoint) => QueueNames.GetOrAdd(entryPoint, static entry =>
-    {
-        var split = entry.LastIndexOf('.');
-        var method = split < 0
-            ? null
-            : typeof(FinalDequeueMiddleware).Assembly.GetType(entry[..split])?.GetMethod(entry[(split + 1)..], BindingFlags.Public | BindingFlags.Instance);
-        return method?.GetParameters()
-            .Select(p => p.GetCustomAttribute<QueueTriggerAttribute>()?.QueueName)
-            .FirstOrDefault(name => name is not null);
-    });
+    /// <summary>The queue a function is triggered by, or null for other triggers.</summary>
+    public static string? QueueNameOf(string function) => Queues.GetValueOrDefault(function);
 
     [LoggerMessage(EventId = 6000, Level = LogLevel.Error,
         Message = "{Function} failed on the host's last try ({MaxDequeueCount}); the message was parked in {PoisonQueue}, never expiring")]

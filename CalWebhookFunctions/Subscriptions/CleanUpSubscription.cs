@@ -1,4 +1,4 @@
-using System.Text;
+using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Storage;
 using Microsoft.Azure.Functions.Worker;
 
@@ -9,9 +9,9 @@ public sealed class CleanUpSubscription(SubscriptionCleaner cleaner)
 {
     [Function(nameof(CleanUpSubscription))]
     public async Task Run(
-        [QueueTrigger(StorageNames.CleanupQueue, Connection = StorageNames.Connection)] string message,
+        [QueueTrigger(StorageNames.CleanupQueue, Connection = StorageNames.Connection)] QueueMessage message,
         CancellationToken cancellationToken)
     {
-        await cleaner.ProcessAsync(Encoding.UTF8.GetBytes(message), cancellationToken);
+        await cleaner.ProcessAsync(message.Body.ToArray(), cancellationToken);
     }
 }

@@ -1,6 +1,5 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Http;
-using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;

@@ -1,6 +1,5 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
-using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

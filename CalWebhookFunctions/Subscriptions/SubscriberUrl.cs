@@ -1,4 +1,4 @@
-using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Connections;
 
 namespace CalWebhookFunctions.Subscriptions;
 

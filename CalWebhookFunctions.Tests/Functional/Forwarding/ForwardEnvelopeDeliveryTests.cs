@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CalWebhookFunctions.Forwarding;
-using CalWebhookFunctions.Storage;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Tests.Infrastructure;
 
 namespace CalWebhookFunctions.Tests.Functional.Forwarding;

@@ -2,6 +2,7 @@ using System.Text;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;

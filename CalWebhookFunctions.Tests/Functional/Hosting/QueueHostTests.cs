@@ -34,6 +34,28 @@ public class QueueHostTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixtu
     }
 
     [Fact]
+    public async Task The_worker_binds_the_QueueMessage_from_the_hosts_binding_data_with_its_dequeue_count_typed()
+    {
+        await using var harness = await ForwardingHarness.StartAsync(azurite);
+        var queued = await harness.EnqueueAsync(CalDeliveries.BookingCreated(), null);
+        for (var i = 0; i < 2; i++)
+        {
+            var handedOver = Assert.Single((await RawQueue().ReceiveMessagesAsync(1)).Value); // handed over, not finished
+            await RawQueue().UpdateMessageAsync(handedOver.MessageId, handedOver.PopReceipt, visibilityTimeout: TimeSpan.Zero);
+        }
+
+        var run = await harness.DrainAsync();
+
+        Assert.Equal(1, run.Invocations);
+        Assert.True(run.Drained);
+        var forwarded = harness.App.Logs.Entries.Single(e => e.Category == "CalWebhookFunctions.Forwarding.WebhookForwarder"
+            && e.Message.Contains("Forwarded event", StringComparison.Ordinal));
+        Assert.Equal(queued.EventId, forwarded.Scope(EventLogScope.EventIdProperty)); // read from the bound message's Body
+        Assert.Equal(3, forwarded.Scope("DequeueCount")); // QueueMessage.DequeueCount, as the worker's converter made it
+        Assert.Single(harness.Receiver.Requests);
+    }
+
+    [Fact]
     public async Task A_running_invocation_holds_its_message_ten_minutes_renewed_every_five_and_finishes_with_the_new_receipt()
     {
         var requested = new TaskCompletionSource();

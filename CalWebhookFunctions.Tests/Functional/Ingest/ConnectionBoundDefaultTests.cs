@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Tests.Infrastructure;
 
 namespace CalWebhookFunctions.Tests.Functional.Ingest;

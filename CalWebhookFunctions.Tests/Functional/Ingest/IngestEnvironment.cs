@@ -1,3 +1,4 @@
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Operations.Alerts;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Functional.Forwarding;

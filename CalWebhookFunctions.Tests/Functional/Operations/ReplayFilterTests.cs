@@ -1,4 +1,5 @@
 using System.Net;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Functional.Forwarding;
 using CalWebhookFunctions.Tests.Infrastructure;

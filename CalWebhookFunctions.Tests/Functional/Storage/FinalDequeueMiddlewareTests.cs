@@ -1,31 +1,33 @@
 using System.Text;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Functional.Ingest;
 using CalWebhookFunctions.Tests.Infrastructure;
-using Microsoft.Azure.Functions.Worker;
-using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CalWebhookFunctions.Tests.Functional.Storage;
 
 /// <summary>
 /// The host parks a message after maxDequeueCount failures with a 7-day time-to-live; the middleware parks it first,
-/// never expiring, on that last try — against real Azurite, with the real functions' trigger attributes.
+/// never expiring, on that last try — against real Azurite, for the real queue-triggered functions. (The worker's own
+/// pipeline, its UseWhen and QueueMessage binding included, runs it in <see cref="Hosting.QueueHostTests"/> and the
+/// replay tests.)
 /// </summary>
 public class FinalDequeueMiddlewareTests(AzuriteFixture storage) : IClassFixture<AzuriteFixture>
 {
-    private const string ForwardEntryPoint = "CalWebhookFunctions.Forwarding.ForwardCalWebhook.Run";
-    private const string CleanupEntryPoint = "CalWebhookFunctions.Subscriptions.CleanUpSubscription.Run";
+    private const string Forward = "ForwardCalWebhook";
+    private const string Cleanup = "CleanUpSubscription";
     private const string Message = """{"v":1,"eventId":"0197abc","note":"Café"}""";
 
-    private static FakeFunctionContext Invocation(string entryPoint, int dequeueCount, string trigger = "queueTrigger") =>
-        new(trigger, new Dictionary<string, object?> { ["QueueTrigger"] = Message, ["DequeueCount"] = $"{dequeueCount}" }, entryPoint);
+    /// <summary>The message as the worker's converter binds it: the decoded text as its body, and the host's dequeue count.</summary>
+    private static QueueMessage Delivery(int dequeueCount) =>
+        QueuesModelFactory.QueueMessage("message-1", "receipt-1", BinaryData.FromString(Message), dequeueCount);
 
     private FinalDequeueMiddleware Middleware(string? connectionString = null) =>
         new(StorageAccount.FromConnectionString(connectionString ?? storage.ConnectionString), NullLogger<FinalDequeueMiddleware>.Instance);
 
-    private static FunctionExecutionDelegate Failing => _ => throw new InvalidOperationException("table storage is down");
+    private static Func<Task> Failing => () => throw new InvalidOperationException("table storage is down");
 
     private async Task<IReadOnlyList<(string Text, DateTimeOffset? ExpiresOn)>> PoisonAsync(string queue)
     {
@@ -45,27 +47,35 @@ public class FinalDequeueMiddlewareTests(AzuriteFixture storage) : IClassFixture
     }
 
     [Theory]
-    [InlineData(ForwardEntryPoint, StorageNames.WebhookQueue)]
-    [InlineData(CleanupEntryPoint, StorageNames.CleanupQueue)]
-    public void Queue_names_come_from_the_functions_trigger_attributes(string entryPoint, string queue)
+    [InlineData(Forward, StorageNames.WebhookQueue)]
+    [InlineData(Cleanup, StorageNames.CleanupQueue)]
+    public void Queue_names_come_from_the_functions_trigger_attributes(string function, string queue)
     {
-        Assert.Equal(queue, FinalDequeueMiddleware.QueueNameOf(entryPoint));
+        Assert.Equal(queue, FinalDequeueMiddleware.QueueNameOf(function));
+    }
+
+    [Fact]
+    public void Every_queue_triggered_function_has_its_trigger_queue()
+    {
+        var queueTriggered = FunctionsMetadata.Load().Where(f => f.TriggerType == "queueTrigger").ToList();
+        Assert.NotEmpty(queueTriggered);
+        Assert.All(queueTriggered, f => Assert.Equal(f.QueueName, FinalDequeueMiddleware.QueueNameOf(f.Name)));
     }
 
     [Fact]
     public void Http_functions_have_no_queue()
     {
-        Assert.Null(FinalDequeueMiddleware.QueueNameOf("CalWebhookFunctions.Ingest.ReceiveCalWebhook.Run"));
+        Assert.Null(FinalDequeueMiddleware.QueueNameOf("ReceiveCalWebhook"));
     }
 
     [Theory]
-    [InlineData(ForwardEntryPoint, StorageNames.WebhookQueue)]
-    [InlineData(CleanupEntryPoint, StorageNames.CleanupQueue)]
-    public async Task Failure_on_the_last_try_parks_the_message_never_expiring_and_ends_normally(string entryPoint, string queue)
+    [InlineData(Forward, StorageNames.WebhookQueue)]
+    [InlineData(Cleanup, StorageNames.CleanupQueue)]
+    public async Task Failure_on_the_last_try_parks_the_message_never_expiring_and_ends_normally(string function, string queue)
     {
         await storage.ResetAsync();
 
-        await Middleware().Invoke(Invocation(entryPoint, FinalDequeueMiddleware.HostMaxDequeueCount), Failing);
+        await Middleware().RunAsync(function, Delivery(FinalDequeueMiddleware.HostMaxDequeueCount), Failing);
 
         var parked = Assert.Single(await PoisonAsync(queue));
         Assert.Equal(Message, parked.Text);
@@ -78,7 +88,7 @@ public class FinalDequeueMiddlewareTests(AzuriteFixture storage) : IClassFixture
         await storage.ResetAsync();
 
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            Middleware().Invoke(Invocation(ForwardEntryPoint, FinalDequeueMiddleware.HostMaxDequeueCount - 1), Failing));
+            Middleware().RunAsync(Forward, Delivery(FinalDequeueMiddleware.HostMaxDequeueCount - 1), Failing));
 
         Assert.Empty(await PoisonAsync(StorageNames.WebhookQueue));
     }
@@ -89,7 +99,7 @@ public class FinalDequeueMiddlewareTests(AzuriteFixture storage) : IClassFixture
         await storage.ResetAsync();
         var ran = false;
 
-        await Middleware().Invoke(Invocation(ForwardEntryPoint, FinalDequeueMiddleware.HostMaxDequeueCount), _ =>
+        await Middleware().RunAsync(Forward, Delivery(FinalDequeueMiddleware.HostMaxDequeueCount), () =>
         {
             ran = true;
             return Task.CompletedTask;
@@ -104,7 +114,7 @@ public class FinalDequeueMiddlewareTests(AzuriteFixture storage) : IClassFixture
     {
         await storage.ResetAsync();
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            Middleware().Invoke(Invocation("CalWebhookFunctions.Ingest.ReceiveCalWebhook.Run", 9, "httpTrigger"), Failing));
+            Middleware().RunAsync("ReceiveCalWebhook", null, Failing));
         Assert.Empty(await PoisonAsync(StorageNames.WebhookQueue));
     }
 
@@ -112,6 +122,6 @@ public class FinalDequeueMiddlewareTests(AzuriteFixture storage) : IClassFixture
     public async Task When_parking_fails_too_the_failure_goes_to_the_host()
     {
         var dead = Middleware(ReceiveCalWebhookTests.DeadPort(storage.ConnectionString));
-        await Assert.ThrowsAnyAsync<Exception>(() => dead.Invoke(Invocation(ForwardEntryPoint, FinalDequeueMiddleware.HostMaxDequeueCount), Failing));
+        await Assert.ThrowsAnyAsync<Exception>(() => dead.RunAsync(Forward, Delivery(FinalDequeueMiddleware.HostMaxDequeueCount), Failing));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Storage.Queues;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 

@@ -7,6 +7,7 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
@@ -126,9 +127,10 @@ public sealed class Lifecycle : IAsyncDisposable
 
     public string SubscriberUrlFor(string connectionId) => App.Get<ConnectionLifecycle>().SubscriberUrlFor(connectionId);
 
-    /// <summary>Runs CleanUpSubscription on a message as the Functions host would.</summary>
+    /// <summary>Runs CleanUpSubscription on a message as the Functions host would (its first delivery, already decoded).</summary>
     public Task RunCleanupAsync(string message) =>
-        ActivatorUtilities.CreateInstance<CleanUpSubscription>(App.Services).Run(message, CancellationToken.None);
+        ActivatorUtilities.CreateInstance<CleanUpSubscription>(App.Services).Run(
+            QueuesModelFactory.QueueMessage("message-1", "receipt-1", BinaryData.FromString(message), 1), CancellationToken.None);
 
     public QueueClient Queue(string name) =>
         new(Storage, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
 using CalWebhookFunctions.Tests.Infrastructure;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Tests.Infrastructure;
 using CalWebhookFunctions.Tests.Unit.Shipping;
 
@@ -33,7 +34,7 @@ public class LocalSettingsSampleTests
 
         await using var app = await TestApp.StartWithSettingsAsync(settings);
 
-        Assert.NotNull(app.Get<CalWebhookFunctions.Ingest.WebhookSecrets>());
+        Assert.NotNull(app.Get<WebhookSecrets>());
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text;
-using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Connections;
 
 namespace CalWebhookFunctions.Tests.Unit.Ingest;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using CalWebhookFunctions.Configuration;
-using CalWebhookFunctions.Ingest;
+using CalWebhookFunctions.Connections;
 using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Tests.Unit.Ingest;

@@ -1,8 +1,9 @@
 using System.Text;
+using Azure.Storage.Queues.Models;
+using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Telemetry;
 using CalWebhookFunctions.Tests.Infrastructure;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace CalWebhookFunctions.Tests.Unit.Telemetry;
@@ -36,9 +37,14 @@ public sealed partial class EventScopeMiddlewareTests : IDisposable
         Body = "{}"u8.ToArray(),
     }));
 
-    private async Task InvokeAsync(FunctionContext context)
+    /// <summary>A queue message as the worker's converter binds it (null: an invocation of another trigger).</summary>
+    private static QueueMessage? Delivery(string triggerType, string text, long dequeueCount = 1) => triggerType == "queueTrigger"
+        ? QueuesModelFactory.QueueMessage("message-1", "receipt-1", BinaryData.FromString(text), dequeueCount)
+        : null;
+
+    private async Task InvokeAsync(QueueMessage? message)
     {
-        await _middleware.Invoke(context, _ =>
+        await _middleware.RunAsync(message, () =>
         {
             Delivering(_functionLogger);
             Retrying(_functionLogger);
@@ -59,13 +65,7 @@ public sealed partial class EventScopeMiddlewareTests : IDisposable
     [Fact]
     public async Task Every_line_of_a_queue_triggered_invocation_carries_the_event_id_of_the_queued_webhook()
     {
-        var context = new FakeFunctionContext("queueTrigger", new Dictionary<string, object?>
-        {
-            ["QueueTrigger"] = QueuedMessageText("0197aaaabbbbccccddddeeeeffff0000"),
-            ["DequeueCount"] = "3",
-        });
-
-        await InvokeAsync(context);
+        await InvokeAsync(Delivery("queueTrigger", QueuedMessageText("0197aaaabbbbccccddddeeeeffff0000"), dequeueCount: 3));
 
         var during = _logs.Entries.Where(e => e.Message != "After the invocation").ToList();
         Assert.Equal(2, during.Count);
@@ -76,33 +76,9 @@ public sealed partial class EventScopeMiddlewareTests : IDisposable
     [Fact]
     public async Task Scope_closes_when_the_invocation_ends()
     {
-        var context = new FakeFunctionContext("queueTrigger", new Dictionary<string, object?> { ["QueueTrigger"] = QueuedMessageText("0197ffff") });
-
-        await InvokeAsync(context);
+        await InvokeAsync(Delivery("queueTrigger", QueuedMessageText("0197ffff")));
 
         Assert.Null(_logs.Entries.Single(e => e.Message == "After the invocation").Scope(EventLogScope.EventIdProperty));
-    }
-
-    [Fact]
-    public async Task Event_id_from_the_trigger_metadata_is_used_when_the_host_sends_it()
-    {
-        var context = new FakeFunctionContext("queueTrigger", new Dictionary<string, object?>
-        {
-            ["eventId"] = "\"0197metadata\"",
-            ["QueueTrigger"] = "not json",
-        });
-
-        await InvokeAsync(context);
-
-        Assert.Equal("0197metadata", _logs.Entries[0].Scope(EventLogScope.EventIdProperty));
-    }
-
-    [Fact]
-    public void Message_text_sent_as_a_json_string_is_unwrapped()
-    {
-        var text = System.Text.Json.JsonSerializer.Serialize(QueuedMessageText("0197wrapped"));
-
-        Assert.Equal("0197wrapped", EventScopeMiddleware.EventIdOf(new Dictionary<string, object?> { ["QueueTrigger"] = text }));
     }
 
     [Theory]
@@ -111,9 +87,7 @@ public sealed partial class EventScopeMiddlewareTests : IDisposable
     [InlineData("httpTrigger", "{\"eventId\":\"0197http\"}")]
     public async Task Invocations_without_a_queued_event_run_without_a_scope(string triggerType, string message)
     {
-        var context = new FakeFunctionContext(triggerType, new Dictionary<string, object?> { ["QueueTrigger"] = message });
-
-        await InvokeAsync(context);
+        await InvokeAsync(Delivery(triggerType, message));
 
         Assert.Equal(3, _logs.Entries.Count);
         Assert.All(_logs.Entries, e => Assert.Null(e.Scope(EventLogScope.EventIdProperty)));

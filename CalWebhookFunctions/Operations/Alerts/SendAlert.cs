@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Azure.Storage.Queues.Models;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Storage;
 using Microsoft.Azure.Functions.Worker;
@@ -29,13 +30,13 @@ public sealed partial class SendAlert(IHttpClientFactory clients, IOptions<Alert
 
     [Function(nameof(SendAlert))]
     public async Task Run(
-        [QueueTrigger(StorageNames.AlertsQueue, Connection = StorageNames.Connection)] string message,
+        [QueueTrigger(StorageNames.AlertsQueue, Connection = StorageNames.Connection)] QueueMessage message,
         CancellationToken cancellationToken)
     {
         AlertMessage? alert;
         try
         {
-            alert = JsonSerializer.Deserialize(message, AlertsJsonContext.Default.AlertMessage);
+            alert = JsonSerializer.Deserialize(message.Body.ToMemory().Span, AlertsJsonContext.Default.AlertMessage);
         }
         catch (JsonException)
         {

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace CalWebhookFunctions.Ingest;
+namespace CalWebhookFunctions.Http;
 
 /// <summary>
 /// Reads a request body as raw bytes, whatever its Content-Type says (no form parsing), and stops at a

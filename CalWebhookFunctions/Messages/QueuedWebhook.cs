@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace CalWebhookFunctions.Storage;
+namespace CalWebhookFunctions.Messages;
 
 /// <summary>
 /// One accepted Cal.com delivery as it waits in <c>cal-webhooks</c>: the raw body (base64 in JSON) or, when the
@@ -13,6 +13,19 @@ public sealed record QueuedWebhook
     /// <summary>Whether a string has the shape of an event id (ASCII letters, digits, '-' and '_'; at most 128): safe in table keys.</summary>
     public static bool IsEventId(string? value) =>
         value is { Length: > 0 and <= 128 } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>
+    /// A message the forwarder can act on: a supported version, an event id that is safe as a table key, and exactly
+    /// one of an inline body and a body blob.
+    /// </summary>
+    public static bool IsWellFormed(QueuedWebhook message) =>
+        message.Version == QueuedWebhook.CurrentVersion
+        && QueuedWebhook.IsEventId(message.EventId)
+        && (message.Body is null) != (message.BodyBlob is null)
+        && message.Headers is not null
+        && message.Attempts >= 0
+        && message.StorageRetries >= 0
+        && (message.ConnectionId is null || Connections.ConnectionId.IsValid(message.ConnectionId, out _));
 
     [JsonPropertyName("v")]
     public int Version { get; init; } = CurrentVersion;

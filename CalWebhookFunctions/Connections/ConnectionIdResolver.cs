@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace CalWebhookFunctions.Ingest;
+namespace CalWebhookFunctions.Connections;
 
 /// <summary>Where a delivery's connection id came from.</summary>
 public enum ConnectionIdSource

@@ -1,57 +1,9 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using CalWebhookFunctions.Storage;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using CalWebhookFunctions.Storage;
 
 namespace CalWebhookFunctions.Subscriptions;
-
-/// <summary>
-/// A Cal.com subscription that must still be deleted after its connection was removed: everything needed to find
-/// and delete it (scope ids, webhook id, subscriber URL) and nothing that could call Cal.com (no credential).
-/// </summary>
-public sealed record CleanupMessage
-{
-    public const int CurrentVersion = 1;
-
-    [JsonPropertyName("v")]
-    public int Version { get; init; } = CurrentVersion;
-
-    [JsonPropertyName("connectionId")]
-    public required string ConnectionId { get; init; }
-
-    [JsonPropertyName("scope")]
-    public required string Scope { get; init; }
-
-    [JsonPropertyName("orgId")]
-    public long? OrgId { get; init; }
-
-    [JsonPropertyName("teamId")]
-    public long? TeamId { get; init; }
-
-    [JsonPropertyName("eventTypeId")]
-    public long? EventTypeId { get; init; }
-
-    /// <summary>Cal.com's id of the subscription; null when a registration never learned it (then it is found by URL).</summary>
-    [JsonPropertyName("webhookId")]
-    public string? WebhookId { get; init; }
-
-    [JsonPropertyName("subscriberUrl")]
-    public required string SubscriberUrl { get; init; }
-
-    /// <summary>Deletion attempts so far (the one that failed in the DELETE request counts as the first).</summary>
-    [JsonPropertyName("attempts")]
-    public int Attempts { get; init; }
-
-    [JsonPropertyName("queuedAt")]
-    public DateTimeOffset QueuedAt { get; init; }
-
-    [JsonPropertyName("lastError")]
-    public string? LastError { get; init; }
-
-    [JsonIgnore]
-    public SubscriptionScope SubscriptionScope => new(Scope, OrgId, TeamId, EventTypeId);
-}
 
 /// <summary>The queues <c>cal-subscription-cleanup</c> and its dead letters <c>cal-subscription-cleanup-poison</c>.</summary>
 public sealed class CleanupMessages(StorageAccount storage)
@@ -113,5 +65,14 @@ public sealed class CleanupMessages(StorageAccount storage)
         {
             return null;
         }
+    }
+}
+
+/// <summary>The Cal.com scope a cleanup message names (its scope name and ids).</summary>
+public static class CleanupMessageScope
+{
+    extension(CleanupMessage message)
+    {
+        public SubscriptionScope SubscriptionScope => new(message.Scope, message.OrgId, message.TeamId, message.EventTypeId);
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 using CalWebhookFunctions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace CalWebhookFunctions.Ingest;
+namespace CalWebhookFunctions.Connections;
 
 /// <summary>
 /// The secrets a delivery may be signed with. By default (<c>CalCom__ConnectionBoundSecrets=true</c>) a delivery
