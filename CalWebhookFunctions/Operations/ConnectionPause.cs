@@ -67,7 +67,7 @@ public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider 
                 if (record.ClaimId is not null && record.ClaimedUntil > now)
                 {
                     // A PUT or DELETE holds the connection; writing under it would make it lose its lease.
-                    return ConnectionResults.Busy(record.ClaimedUntil);
+                    return ConnectionResults.Busy(record.ClaimedUntil, now);
                 }
                 var changed = record.Copy();
                 changed.Paused = paused;
@@ -78,7 +78,8 @@ public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider 
                     return Answer(changed);
                 }
             }
-            return ConnectionResults.Busy(time.GetUtcNow().AddSeconds(1));
+            var retryAt = time.GetUtcNow();
+            return ConnectionResults.Busy(retryAt.AddSeconds(1), retryAt);
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {

@@ -18,57 +18,6 @@ public sealed record WebhookSettings(string SubscriberUrl, IReadOnlyList<string>
     [property: JsonPropertyOrder(-1)] bool Active = true);
 
 /// <summary>
-/// Cal.com refused a call (<see cref="StatusCode"/> and its error envelope's code and message), or could not be
-/// reached within the retries and timeouts (<see cref="StatusCode"/> null). Never carries the credential.
-/// </summary>
-public sealed class CalComApiException : Exception
-{
-    public CalComApiException(int? statusCode, string? errorCode, string calMessage, string? requestId, Exception? inner = null)
-        : base(Describe(statusCode, errorCode, calMessage), inner)
-    {
-        StatusCode = statusCode;
-        ErrorCode = errorCode;
-        CalMessage = calMessage;
-        RequestId = requestId;
-    }
-
-    public CalComApiException()
-        : this(null, null, "Cal.com call failed", null)
-    {
-    }
-
-    public CalComApiException(string message)
-        : this(null, null, message, null)
-    {
-    }
-
-    public CalComApiException(string message, Exception inner)
-        : this(null, null, message, null, inner)
-    {
-    }
-
-    /// <summary>Cal.com's HTTP status, or null when no usable answer came (network error, timeout, open circuit, garbled answer).</summary>
-    public int? StatusCode { get; }
-
-    /// <summary>The <c>error.code</c> of Cal.com's envelope, e.g. <c>ConflictException</c>.</summary>
-    public string? ErrorCode { get; }
-
-    /// <summary>The <c>error.message</c> of Cal.com's envelope (or a description of the failure).</summary>
-    public string CalMessage { get; }
-
-    /// <summary>Cal.com's <c>X-Request-Id</c>, for a support request.</summary>
-    public string? RequestId { get; }
-
-    /// <summary>Worth trying again later: no answer, 408, 429 or a 5xx.</summary>
-    public bool IsTransient => StatusCode is null or 408 or 429 or >= 500;
-
-    private static string Describe(int? statusCode, string? errorCode, string message) =>
-        statusCode is null
-            ? $"Cal.com call failed: {message}"
-            : $"Cal.com answered {statusCode}{(errorCode is null ? "" : " " + errorCode)}: {message}";
-}
-
-/// <summary>
 /// Cal.com API v2 webhook routes for the four scopes, over the named client <see cref="HttpClientName"/> (base
 /// address <c>CalCom__ApiBaseUrl</c>, standard resilience: retries on 408, 429 honouring <c>Retry-After</c>, 5xx and
 /// network errors with exponential backoff, per-attempt and total timeouts; other 4xx are answers, not retried).

@@ -11,7 +11,7 @@ namespace CalWebhookFunctions.Subscriptions;
 /// <c>PUT /api/connections/{connectionId}</c> and <c>PUT /api/connections?id=…</c>: registers (or updates) the
 /// connection's Cal.com subscription. Each route form is a thin function over one handler.
 /// </summary>
-public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptions<CalComOptions> options)
+public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptions<CalComOptions> options, TimeProvider time)
 {
     /// <summary>The largest PUT body read; the documented fields need a few hundred bytes.</summary>
     public const int MaxBodyBytes = 64 * 1024;
@@ -61,7 +61,7 @@ public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptio
             {
                 RegistrationStatus.Created => ConnectionResults.Record(outcome.Record!, StatusCodes.Status201Created),
                 RegistrationStatus.Updated or RegistrationStatus.Unchanged => ConnectionResults.Record(outcome.Record!, StatusCodes.Status200OK),
-                RegistrationStatus.Busy => ConnectionResults.Busy(outcome.BusyUntil),
+                RegistrationStatus.Busy => ConnectionResults.Busy(outcome.BusyUntil, time.GetUtcNow()),
                 RegistrationStatus.RemovedMeanwhile => ApiResults.Error(StatusCodes.Status409Conflict, "connection_removed",
                     "The connection was deleted while it was being registered; what this request made at Cal.com is being removed."),
                 _ => ConnectionResults.CalComFailure(outcome.CalComError!,
@@ -76,7 +76,7 @@ public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptio
 }
 
 /// <summary><c>DELETE /api/connections/{connectionId}</c> and <c>?id=…</c>: removes the Cal.com subscription and tombstones the connection.</summary>
-public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOptions<CalComOptions> options)
+public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOptions<CalComOptions> options, TimeProvider time)
 {
     [Function(nameof(PreConnectionDeletion))]
     public Task<IResult> Run(
@@ -108,7 +108,7 @@ public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOption
             {
                 RemovalStatus.NotFound => ConnectionResults.NotFound(),
                 RemovalStatus.Removed => TypedResults.NoContent(),
-                RemovalStatus.Busy => ConnectionResults.Busy(outcome.BusyUntil),
+                RemovalStatus.Busy => ConnectionResults.Busy(outcome.BusyUntil, time.GetUtcNow()),
                 _ => TypedResults.Json(
                     new CleanupPendingBody("cleanup_pending", id, outcome.CalWebhookId,
                         $"The connection was removed. Its Cal.com subscription could not be deleted yet ({LoggedUrl.RedactIn(outcome.Reason)}); " +

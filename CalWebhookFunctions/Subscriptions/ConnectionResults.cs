@@ -61,7 +61,9 @@ public static class ConnectionResults
         return ApiResults.Error(status, code, $"{ex.Message}{requestId}. {advice}");
     }
 
-    public static IResult Busy(DateTimeOffset? claimedUntil) => new BusyResult(claimedUntil ?? DateTimeOffset.UtcNow);
+    /// <summary>409 with <c>Retry-After</c> (1–300 s, from <paramref name="now"/> to <paramref name="claimedUntil"/>): another request holds the connection.</summary>
+    public static IResult Busy(DateTimeOffset? claimedUntil, DateTimeOffset now) =>
+        new BusyResult(Math.Clamp((int)Math.Ceiling(((claimedUntil ?? now) - now).TotalSeconds), 1, 300));
 
     public static IResult NotFound() =>
         ApiResults.Error(StatusCodes.Status404NotFound, "connection_not_found", "No connection with this id is stored.");
@@ -69,12 +71,10 @@ public static class ConnectionResults
     public static IResult StorageUnavailable() =>
         ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Table storage did not answer; retry later.");
 
-    /// <summary>409 with <c>Retry-After</c>: another request holds the connection.</summary>
-    private sealed class BusyResult(DateTimeOffset claimedUntil) : IResult
+    private sealed class BusyResult(int seconds) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
-            var seconds = Math.Clamp((int)Math.Ceiling((claimedUntil - DateTimeOffset.UtcNow).TotalSeconds), 1, 300);
             httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return ApiResults.Error(StatusCodes.Status409Conflict, "registration_in_progress",
                 "Another request is changing this connection's Cal.com subscription; retry after the Retry-After seconds.").ExecuteAsync(httpContext);

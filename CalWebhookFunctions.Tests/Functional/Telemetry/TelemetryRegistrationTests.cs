@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using CalWebhookFunctions.Telemetry;
 using CalWebhookFunctions.Tests.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
@@ -15,7 +16,8 @@ namespace CalWebhookFunctions.Tests.Functional.Telemetry;
 /// <summary>
 /// Telemetry is wired only when Application Insights is configured: without the connection string the app starts
 /// with no exporter at all; with it, the Azure Monitor exporter is registered for metrics, traces and logs, the
-/// product's meter is exported, and the host is told not to forward the worker's log lines a second time.
+/// product's meter is exported, and the Functions worker defaults are in place (the Azure Functions resource, and the
+/// capability that tells the host, on the same OpenTelemetry pipeline, not to forward the worker's log lines again).
 /// Nothing is sent anywhere: the connection string points at a closed loopback port.
 /// </summary>
 public sealed class TelemetryRegistrationTests
@@ -23,6 +25,9 @@ public sealed class TelemetryRegistrationTests
     // Ingestion and Live Metrics on loopback; no storage call is made by these tests.
     private const string ConnectionString =
         "InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=http://127.0.0.1:9/;LiveEndpoint=http://127.0.0.1:9/";
+
+    /// <summary>The capability <c>UseFunctionsWorkerDefaults()</c> sets; the host then leaves the worker's telemetry to the worker.</summary>
+    private const string WorkerOpenTelemetryCapability = "WorkerOpenTelemetryEnabled";
 
     static TelemetryRegistrationTests() =>
         // The exporter's own usage statistics (Statsbeat) would go to a Microsoft endpoint; keep the tests on loopback.
@@ -36,11 +41,11 @@ public sealed class TelemetryRegistrationTests
         Assert.Null(app.Services.GetService<MeterProvider>());
         Assert.Null(app.Services.GetService<TracerProvider>());
         Assert.DoesNotContain(app.Services.GetServices<ILoggerProvider>(), p => p is OpenTelemetryLoggerProvider);
-        Assert.False(app.Get<IOptions<WorkerOptions>>().Value.Capabilities.ContainsKey(TelemetryRegistration.WorkerLoggingCapability));
+        Assert.False(app.Get<IOptions<WorkerOptions>>().Value.Capabilities.ContainsKey(WorkerOpenTelemetryCapability));
     }
 
     [Fact]
-    public async Task With_the_connection_string_the_exporter_is_registered_for_metrics_traces_and_logs()
+    public async Task With_the_connection_string_the_exporter_and_the_Functions_worker_defaults_are_registered()
     {
         await using var app = await TestApp.StartAsync("UseDevelopmentStorage=true",
             new Dictionary<string, string?> { ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = ConnectionString });
@@ -49,7 +54,10 @@ public sealed class TelemetryRegistrationTests
         Assert.NotNull(app.Services.GetService<TracerProvider>());
         Assert.Contains(app.Services.GetServices<ILoggerProvider>(), p => p is OpenTelemetryLoggerProvider);
         Assert.True(app.Get<IOptions<OpenTelemetryLoggerOptions>>().Value.IncludeScopes);
-        Assert.Equal(bool.TrueString, app.Get<IOptions<WorkerOptions>>().Value.Capabilities[TelemetryRegistration.WorkerLoggingCapability]);
+        Assert.Equal(bool.TrueString, app.Get<IOptions<WorkerOptions>>().Value.Capabilities[WorkerOpenTelemetryCapability]);
+        // The worker defaults' resource marks the telemetry as the isolated worker's (the SDK prefix Application Insights shows).
+        var resource = app.Get<TracerProvider>().GetResource().Attributes.ToDictionary(a => a.Key, a => a.Value);
+        Assert.StartsWith("dotnetiso:", Assert.IsType<string>(resource["ai.sdk.prefix"]), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -73,6 +81,14 @@ public sealed class TelemetryRegistrationTests
         Assert.Contains("calwebhook.events.rejected", exported.Names);
         Assert.Contains("calwebhook.events.forwarded", exported.Names);
         Assert.Contains("calwebhook.events.dead_lettered", exported.Names);
+    }
+
+    [Fact]
+    public void Host_json_puts_the_host_on_the_OpenTelemetry_pipeline_too()
+    {
+        using var hostJson = JsonDocument.Parse(File.ReadAllBytes(RepoPaths.File("host.json")));
+
+        Assert.Equal("OpenTelemetry", hostJson.RootElement.GetProperty("telemetryMode").GetString());
     }
 
     [Fact]
