@@ -27,6 +27,13 @@ public sealed partial class BreakerAlerts(Alerts alerts, WebhookMetrics metrics,
         alerts.Raise(AlertTypes.EndpointRecovered, target, new JsonObject { ["target"] = target, ["failures"] = failures });
     }
 
+    /// <summary>A failure or success could not be counted in the target's breaker row (logged; the breaker errs towards sending).</summary>
+    public void NotRecorded(string target, Exception exception) => NotCounted(logger, exception, target);
+
+    [LoggerMessage(EventId = 3212, Level = LogLevel.Warning,
+        Message = "The outcome of a forward to {Target} could not be counted in its breaker row; it is counted again from the next outcome")]
+    private static partial void NotCounted(ILogger logger, Exception exception, string target);
+
     [LoggerMessage(EventId = 3210, Level = LogLevel.Warning,
         Message = "Target {Target} is failing after {Failures} consecutive retryable failures: its events are held, one probe per Forwarding__BreakerProbeSeconds")]
     private static partial void TargetFailing(ILogger logger, string target, int failures);

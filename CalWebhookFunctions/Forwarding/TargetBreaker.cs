@@ -85,9 +85,12 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
                 await CloseAsync(key).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (StorageRetryPolicy.IsStorageFailure(ex, CancellationToken.None))
+        catch (Exception ex)
         {
-            Forget(key); // the count is best effort: a lost failure only delays opening
+            // The count is best effort (a lost failure only delays opening), and the attempt's outcome is already settled:
+            // nothing here may fail the invocation.
+            Forget(key);
+            alerts.NotRecorded(TargetSlots.Key(target), ex);
         }
     }
 

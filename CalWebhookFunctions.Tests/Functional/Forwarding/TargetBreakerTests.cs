@@ -252,6 +252,7 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
 
         Assert.Equal(Admission.Go, await breaker.AdmitAsync(target));
         Assert.True(breakerDown.Failed > 0);
+        Assert.Contains("could not be counted in its breaker row", harness.App.Logs.AllText, StringComparison.Ordinal);
     }
 
     private static bool IsBreakerRow(Azure.Core.HttpMessage message) =>
