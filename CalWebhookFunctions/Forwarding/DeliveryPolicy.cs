@@ -49,7 +49,12 @@ public sealed class DeliveryPolicy
     public int MaxAttempts => _schedule.Count + 1;
 
     /// <param name="attemptsMade">Attempts made so far, including the one that produced <paramref name="result"/> (≥ 1).</param>
-    public DeliveryDecision Decide(int attemptsMade, AttemptResult result)
+    /// <param name="probeInterval">
+    /// Set when the attempt was a failing target's probe (<see cref="TargetBreaker"/>): its events are held until
+    /// <c>Forwarding__MaxHoldHours</c> rather than spending their schedule, so a probe that fails once the schedule is used
+    /// up retries after this interval (and is held again) instead of being dead-lettered <c>retries_exhausted</c>.
+    /// </param>
+    public DeliveryDecision Decide(int attemptsMade, AttemptResult result, TimeSpan? probeInterval = null)
     {
         if (result.Status is >= 200 and <= 299)
         {
@@ -61,7 +66,9 @@ public sealed class DeliveryPolicy
         }
         if (attemptsMade > _schedule.Count)
         {
-            return new(DecisionKind.DeadLetter, "retries_exhausted");
+            return probeInterval is { } probe
+                ? new(DecisionKind.Retry, RetryReason(result), probe)
+                : new(DecisionKind.DeadLetter, "retries_exhausted");
         }
         var delay = _schedule[Math.Max(0, attemptsMade - 1)];
         if (result.RetryAfter is { } retryAfter && retryAfter > delay)

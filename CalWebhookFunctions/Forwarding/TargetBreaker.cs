@@ -37,7 +37,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     public async ValueTask<Admission> AdmitAsync(Uri target)
     {
         var key = BreakerRow.KeyFor(target);
-        var row = await ReadAsync(key, fresh: false).ConfigureAwait(false);
+        var row = await ReadAsync(key).ConfigureAwait(false);
         if (row is not { IsOpen: true })
         {
             return Admission.Go;
@@ -96,17 +96,59 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
 
     private async Task CountFailureAsync(Uri target, string key)
     {
-        for (var tries = 0; tries < 3; tries++)
+        var written = await ChangeAsync(key, row =>
         {
-            var row = await KnownOrReadAsync(key, tries).ConfigureAwait(false);
             var next = row?.Copy() ?? new BreakerRow { RowKey = key, Target = TargetSlots.Key(target) };
             next.Failures++;
-            var opens = !next.IsOpen && next.Failures >= _threshold;
-            if (opens)
+            if (!next.IsOpen && next.Failures >= _threshold)
             {
                 next.State = BreakerRow.Open;
                 next.OpenedAt = time.GetUtcNow();
                 next.NextProbeAt = next.OpenedAt + _probeEvery;
+            }
+            return next;
+        }).ConfigureAwait(false);
+        if (written is { Before: not { IsOpen: true }, After: { IsOpen: true } opened })
+        {
+            alerts.Failing(opened.Target, opened.Failures);
+        }
+    }
+
+    private async Task CloseAsync(string key)
+    {
+        var written = await ChangeAsync(key, row =>
+        {
+            if (row is null || (!row.IsOpen && row.Failures == 0))
+            {
+                return null;
+            }
+            var closed = row.Copy();
+            closed.State = BreakerRow.Closed;
+            closed.Failures = 0;
+            closed.OpenedAt = null;
+            closed.NextProbeAt = null;
+            return closed;
+        }).ConfigureAwait(false);
+        if (written is { Before: { IsOpen: true } was })
+        {
+            alerts.Recovered(was.Target, was.Failures, was.OpenedAt);
+        }
+    }
+
+    /// <summary>
+    /// One change of a target's row, written conditionally: <paramref name="change"/> maps the row as this instance last
+    /// saw it (a stale view costs a retry, not a wrong count) to the row to store, or to null for no write; after a
+    /// conflict with another instance it is applied again to the row as it is now (up to three tries). Returns the row
+    /// before and after the write that landed, or null when nothing was written.
+    /// </summary>
+    private async Task<(BreakerRow? Before, BreakerRow After)?> ChangeAsync(string key, Func<BreakerRow?, BreakerRow?> change)
+    {
+        for (var tries = 0; tries < 3; tries++)
+        {
+            var row = tries == 0 && _views.TryGetValue(key, out var view) ? view.Row : await FetchAsync(key, keepFailures: false).ConfigureAwait(false);
+            if (change(row) is not { } next)
+            {
+                return null;
             }
             try
             {
@@ -115,73 +157,27 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
                     : await _table.UpdateEntityAsync(next, row.ETag, TableUpdateMode.Replace).ConfigureAwait(false);
                 next.ETag = answer.Headers.ETag ?? default;
                 Remember(key, next);
-                if (opens)
-                {
-                    alerts.Failing(next.Target, next.Failures);
-                }
-                return;
+                return (row, next);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
             {
-                Forget(key); // another instance wrote in between: count on the row as it is now
+                Forget(key); // another instance wrote in between: change the row as it is now
             }
         }
+        return null;
     }
-
-    private async Task CloseAsync(string key)
-    {
-        for (var tries = 0; tries < 3; tries++)
-        {
-            var row = await KnownOrReadAsync(key, tries).ConfigureAwait(false);
-            if (row is null || (!row.IsOpen && row.Failures == 0))
-            {
-                return;
-            }
-            var closed = row.Copy();
-            closed.State = BreakerRow.Closed;
-            closed.Failures = 0;
-            closed.OpenedAt = null;
-            closed.NextProbeAt = null;
-            try
-            {
-                var answer = await _table.UpdateEntityAsync(closed, row.ETag, TableUpdateMode.Replace).ConfigureAwait(false);
-                closed.ETag = answer.Headers.ETag ?? default;
-                Remember(key, closed);
-                if (row.IsOpen)
-                {
-                    alerts.Recovered(row.Target, row.Failures, row.OpenedAt);
-                }
-                return;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-            {
-                Forget(key);
-            }
-        }
-    }
-
-    /// <summary>
-    /// For a write: first the row as this instance last saw it (the write is conditional on its ETag, so a stale view
-    /// costs a retry, not a wrong count), then, after a conflict, the row as it is now.
-    /// </summary>
-    private async ValueTask<BreakerRow?> KnownOrReadAsync(string key, int tries) =>
-        tries == 0 && _views.TryGetValue(key, out var view) ? view.Row : await ReadAsync(key, fresh: true).ConfigureAwait(false);
 
     /// <summary>
     /// The row as this instance last saw it, read again when older than <see cref="RefreshInterval"/> (one read at a time
-    /// per target, however many forwards ask), or at once when <paramref name="fresh"/> (which throws if storage fails).
+    /// per target, however many forwards ask).
     /// </summary>
-    private async ValueTask<BreakerRow?> ReadAsync(string key, bool fresh)
+    private async ValueTask<BreakerRow?> ReadAsync(string key)
     {
-        if (fresh)
-        {
-            return await FetchAsync(key, fresh: true).ConfigureAwait(false);
-        }
         if (_views.TryGetValue(key, out var view) && time.GetUtcNow() - view.ReadAt < RefreshInterval)
         {
             return view.Row;
         }
-        var read = _reads.GetOrAdd(key, k => new Lazy<Task<BreakerRow?>>(() => FetchAsync(k, fresh: false)));
+        var read = _reads.GetOrAdd(key, k => new Lazy<Task<BreakerRow?>>(() => FetchAsync(k, keepFailures: true)));
         try
         {
             return await read.Value.ConfigureAwait(false);
@@ -192,7 +188,11 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
         }
     }
 
-    private async Task<BreakerRow?> FetchAsync(string key, bool fresh)
+    /// <param name="keepFailures">
+    /// Answer an unreadable row as none (closed: an extra attempt is the safe mistake) and try again after the interval,
+    /// rather than throwing.
+    /// </param>
+    private async Task<BreakerRow?> FetchAsync(string key, bool keepFailures)
     {
         var now = time.GetUtcNow();
         try
@@ -202,9 +202,8 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             _views[key] = new View(row, now);
             return row;
         }
-        catch (Exception ex) when (!fresh && StorageRetryPolicy.IsStorageFailure(ex, CancellationToken.None))
+        catch (Exception ex) when (keepFailures && StorageRetryPolicy.IsStorageFailure(ex, CancellationToken.None))
         {
-            // Unreadable: go on as if closed (an extra attempt is the safe mistake), and try again after the interval.
             _views[key] = new View(null, now);
             return null;
         }

@@ -148,8 +148,7 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
                 return await settle.LapsedAsync(message, webhookId, claimed).ConfigureAwait(false);
             }
             state = ready;
-            var sent = ProbeKeepsItsEvent(await SendAsync(ready, message, body, webhookId, route, attempt, cancellationToken).ConfigureAwait(false),
-                admission);
+            var sent = await SendAsync(ready, message, body, webhookId, route, attempt, admission, cancellationToken).ConfigureAwait(false);
             state = sent;
             var recorded = sent.Decision.Kind switch
             {
@@ -168,16 +167,6 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             throw;
         }
     }
-
-    /// <summary>
-    /// A failed probe does not end its event: the target is failing, and its events are held until
-    /// <c>Forwarding__MaxHoldHours</c> rather than spending their schedule, so a probe whose schedule is used up retries
-    /// after the probe interval (and is held again) instead of being dead-lettered <c>retries_exhausted</c>.
-    /// </summary>
-    private Sent ProbeKeepsItsEvent(Sent sent, Admission admission) =>
-        admission == Admission.Probe && sent.Decision is { Kind: DecisionKind.DeadLetter, Reason: "retries_exhausted" }
-            ? sent with { Decision = new DeliveryDecision(DecisionKind.Retry, DeliveryPolicy.RetryReason(sent.Result), breaker.ProbeInterval) }
-            : sent;
 
     /// <summary>Waits for a task whose result is no longer wanted, without throwing what it may have thrown.</summary>
     private static async Task IgnoreOutcomeAsync(Task task) =>
@@ -204,13 +193,14 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
     }
 
     private async Task<Sent> SendAsync(Claimed claimed, QueuedWebhook message, byte[] body, string webhookId, ForwardRoute route, int attempt,
-        CancellationToken cancellationToken)
+        Admission admission, CancellationToken cancellationToken)
     {
         var isJson = ConnectionIdResolver.TryReadJsonFields(body, out _, out _);
         var forward = envelope.Write(route.Matched ? message.ConnectionId : null, body, isJson);
         var started = time.GetTimestamp();
         var result = await sender.SendAsync(route.Target!, forward, webhookId, message.Headers, cancellationToken).ConfigureAwait(false);
         var elapsedMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
-        return new Sent(claimed.Claim, result, policy.Decide(attempt, result), elapsedMs);
+        var decision = policy.Decide(attempt, result, admission == Admission.Probe ? breaker.ProbeInterval : null);
+        return new Sent(claimed.Claim, result, decision, elapsedMs);
     }
 }

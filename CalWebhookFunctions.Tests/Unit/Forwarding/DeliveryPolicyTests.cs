@@ -59,6 +59,16 @@ public class DeliveryPolicyTests
     }
 
     [Fact]
+    public void A_failing_targets_probe_past_the_schedule_retries_after_the_probe_interval_instead_of_dead_lettering()
+    {
+        var probe = TimeSpan.FromSeconds(30);
+        Assert.Equal(new DeliveryDecision(DecisionKind.Retry, "status_503", probe), Policy.Decide(4, AttemptResult.Answered(503), probe));
+        Assert.Equal(new DeliveryDecision(DecisionKind.Retry, "status_503", TimeSpan.FromSeconds(5)), Policy.Decide(1, AttemptResult.Answered(503), probe));
+        Assert.Equal(new DeliveryDecision(DecisionKind.DeadLetter, "rejected"), Policy.Decide(4, AttemptResult.Answered(400), probe));
+        Assert.Equal(DecisionKind.Delivered, Policy.Decide(4, AttemptResult.Answered(200), probe).Kind);
+    }
+
+    [Fact]
     public void Retry_after_wins_when_longer_than_the_schedule_and_is_capped_at_seven_days()
     {
         Assert.Equal(TimeSpan.FromSeconds(90), Policy.Decide(1, AttemptResult.Answered(429, TimeSpan.FromSeconds(90))).Delay);
