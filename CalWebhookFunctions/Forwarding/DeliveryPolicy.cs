@@ -89,8 +89,8 @@ public sealed class DeliveryPolicy
     public static bool HonoursRetryAfter(int status) => status is 429 or 503;
 
     /// <summary>
-    /// A <c>Retry-After</c> value as a delay from <paramref name="now"/>: delta-seconds, or an HTTP date (a date in
-    /// the past is zero). Null when absent or unreadable.
+    /// A <c>Retry-After</c> value as a delay from <paramref name="now"/>: delta-seconds, or an HTTP date (rounded up to
+    /// whole seconds; a date in the past is zero). Null when absent or unreadable.
     /// </summary>
     public static TimeSpan? ParseRetryAfter(string? value, DateTimeOffset now)
     {
@@ -106,7 +106,9 @@ public sealed class DeliveryPolicy
         if (DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
             || DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date))
         {
-            var delay = date - now;
+            // Rounded up to whole seconds: a date is "not before", and the queue's visibility delay has one-second
+            // resolution (the SDK drops the fraction), so 1.95 s left must wait 2 s, not 1.
+            var delay = TimeSpan.FromSeconds(Math.Ceiling((date - now).TotalSeconds));
             return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxDelay ? MaxDelay : delay;
         }
         return null;

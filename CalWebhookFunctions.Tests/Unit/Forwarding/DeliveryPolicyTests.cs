@@ -85,6 +85,8 @@ public class DeliveryPolicyTests
         Assert.Equal(TimeSpan.FromSeconds(120), DeliveryPolicy.ParseRetryAfter("120", now));
         Assert.Equal(TimeSpan.FromSeconds(90), DeliveryPolicy.ParseRetryAfter("Thu, 26 Nov 2026 12:01:30 GMT", now));
         Assert.Equal(TimeSpan.Zero, DeliveryPolicy.ParseRetryAfter("Thu, 26 Nov 2026 11:00:00 GMT", now));
+        // A date is "not before", and queue delays have one-second resolution: what is left is rounded up, never down.
+        Assert.Equal(TimeSpan.FromSeconds(2), DeliveryPolicy.ParseRetryAfter("Thu, 26 Nov 2026 12:00:02 GMT", now.AddMilliseconds(50)));
         Assert.Equal(TimeSpan.FromDays(7), DeliveryPolicy.ParseRetryAfter("99999999999", now));
         Assert.Null(DeliveryPolicy.ParseRetryAfter("soon", now));
         Assert.Null(DeliveryPolicy.ParseRetryAfter("-5", now));
