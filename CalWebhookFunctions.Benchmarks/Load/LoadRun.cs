@@ -31,6 +31,7 @@ public static class LoadRun
         Console.WriteLine($"load: {options}");
         Console.WriteLine($"Azurite: {AzuritePatch.Describe()}; load average before: {LoadAverage()}");
         using var storageRequests = new StorageRequestCounter();
+        using var tally = new MetricTally();
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(options.MaxSeconds));
         await using var azurite = await Azurite.StartAsync();
         await using var receiver = await FlakyReceiver.StartAsync(options.FailureRate);
@@ -64,7 +65,7 @@ public static class LoadRun
         var cpuBefore = ProcessCpu.Now();
         var started = Stopwatch.GetTimestamp();
         listener.Start();
-        using var progress = StartProgress(started, senders, receiver, listener, storageRequests);
+        using var progress = StartProgress(started, senders, receiver, listener, storageRequests, tally);
         await senders.RunAsync(bound.Token);
         var sendEnded = Stopwatch.GetTimestamp();
         while (!bound.IsCancellationRequested && senders.AckedIds.Keys.Any(id => !receiver.DeliveredById.ContainsKey(id)))
@@ -89,10 +90,10 @@ public static class LoadRun
     }
 
     private static Timer StartProgress(long started, LoadSenders senders, FlakyReceiver receiver, HostQueueListener listener,
-        StorageRequestCounter storageRequests) =>
+        StorageRequestCounter storageRequests, MetricTally tally) =>
         new(_ => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {Stopwatch.GetElapsedTime(started).TotalSeconds,5:F0} s: sent {senders.Attempted:N0}, acked {senders.Acked:N0}, timeouts {senders.Timeouts}, " +
-            $"forwards {listener.Invocations:N0} (failed {listener.Failures}), delivered {receiver.Distinct:N0}, storage requests {storageRequests.Total:N0}")),
+            $"forwards {listener.Invocations:N0} (failed {listener.Failures}), delivered {receiver.Distinct:N0}, storage requests {storageRequests.Total:N0}") + "\n         " + tally.Describe()),
             null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
 
     public static string LoadAverage() =>
