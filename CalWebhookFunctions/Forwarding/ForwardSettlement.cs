@@ -133,7 +133,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
 
     public async Task<ForwardOutcome> DeadLetterRawAsync(byte[] rawMessage, string problem, CancellationToken cancellationToken)
     {
-        await deadLetters.WriteRawAsync(rawMessage, cancellationToken).ConfigureAwait(false);
+        await deadLetters.ParkAsync(StorageNames.WebhookQueue, rawMessage, cancellationToken).ConfigureAwait(false);
         metrics.DeadLettered("unreadable");
         ForwardingLog.Unreadable(logger, rawMessage.Length, problem);
         return ForwardOutcome.DeadLettered;

@@ -50,8 +50,7 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
         }
         if (message is null || !QueuedWebhook.IsWellFormed(message))
         {
-            await PendingWebhooks.SendAsync(fallbackAccount.Queue(StorageNames.WebhookPoisonQueue), rawMessage, null, cancellationToken)
-                .ConfigureAwait(false);
+            await DeadLetters.ParkAsync(fallbackAccount, StorageNames.WebhookQueue, rawMessage, cancellationToken).ConfigureAwait(false);
             Unreadable(logger, rawMessage.Length);
             return FallbackMove.Unreadable;
         }

@@ -1,6 +1,7 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
@@ -29,6 +30,7 @@ public sealed class SubscriptionCleaner(
     ConnectionStore store,
     ConnectionLifecycle lifecycle,
     CleanupMessages queue,
+    DeadLetters deadLetters,
     ConnectionLeases leases,
     IOptions<CalComOptions> options,
     ILogger<SubscriptionCleaner> logger,
@@ -40,7 +42,7 @@ public sealed class SubscriptionCleaner(
         if (message is null)
         {
             SubscriptionsLog.CleanupUnreadable(logger, content.Length);
-            await queue.DeadLetterAsync(content, cancellationToken).ConfigureAwait(false);
+            await deadLetters.ParkAsync(StorageNames.CleanupQueue, content, cancellationToken).ConfigureAwait(false);
             return CleanupResult.DeadLettered;
         }
 
@@ -155,7 +157,7 @@ public sealed class SubscriptionCleaner(
     private async Task<CleanupResult> GiveUpAsync(CleanupMessage message, string error, CancellationToken cancellationToken)
     {
         var dead = message with { LastError = error };
-        await queue.DeadLetterAsync(CleanupMessages.Serialize(dead), cancellationToken).ConfigureAwait(false);
+        await deadLetters.ParkAsync(StorageNames.CleanupQueue, CleanupMessages.Serialize(dead), cancellationToken).ConfigureAwait(false);
         var scope = message.SubscriptionScope;
         var action = message.WebhookId is null
             ? $"GET <CalCom__ApiBaseUrl>/{scope.CollectionPath()}, then DELETE <CalCom__ApiBaseUrl>/{scope.CollectionPath()}/<id> for the webhook with that subscriber URL"
