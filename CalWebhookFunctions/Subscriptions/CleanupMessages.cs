@@ -23,13 +23,8 @@ public sealed class CleanupMessages(StorageAccount storage)
     public QueueClient Queue => _queue;
 
     /// <summary>Queues <paramref name="message"/>; the receipt lets the sender withdraw it (<see cref="WithdrawAsync"/>).</summary>
-    public async Task<SendReceipt> EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken)
-    {
-        var response = await MissingResource.CreateAndRetryAsync(
-            () => _queue.SendMessageAsync(new BinaryData(Serialize(message)), delay, PendingWebhooks.NeverExpires, cancellationToken),
-            () => _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.Value;
-    }
+    public Task<SendReceipt> EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken) =>
+        PendingWebhooks.SendAsync(_queue, Serialize(message), delay, cancellationToken);
 
     /// <summary>Takes back a message queued with <see cref="EnqueueAsync"/> whose work was done at once (gone already is fine).</summary>
     public async Task WithdrawAsync(SendReceipt receipt, CancellationToken cancellationToken)
