@@ -54,7 +54,7 @@ public static class LoadRun
         var storage = services.GetRequiredService<StorageAccount>();
         var queue = storage.RawQueue(StorageNames.WebhookQueue);
         await queue.CreateIfNotExistsAsync();
-        var listener = new HostQueueListener(queue, storage.RawQueue(StorageNames.WebhookQueue + FinalDequeueMiddleware.PoisonSuffix),
+        var listener = new HostQueueListener(queue, storage.RawQueue(StorageNames.WebhookQueue + DeadLetters.PoisonSuffix),
             text => forward.Run(text, CancellationToken.None));
 
         var secrets = services.GetRequiredService<WebhookSecrets>();
