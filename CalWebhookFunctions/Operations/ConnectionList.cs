@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Connections;
@@ -59,11 +58,6 @@ public sealed class ConnectionList(ConnectionStore store)
             return ConnectionResults.StorageUnavailable();
         }
         return TypedResults.Json(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)),
-            ConnectionListJsonContext.Default.ListPageConnectionBody);
+            OperationsJson.Default.ListPageConnectionBody);
     }
 }
-
-/// <summary>Items exactly as <c>GET /api/connections/{id}</c> writes them (camelCase, nulls left out).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ListPage<ConnectionBody>))]
-internal sealed partial class ConnectionListJsonContext : JsonSerializerContext;

@@ -88,7 +88,7 @@ public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider 
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<PauseBody> Answer(ConnectionRecord record) =>
-        TypedResults.Json(new PauseBody(record.ConnectionId, record.Paused, record.UpdatedAt), PauseJsonContext.Default.PauseBody);
+        TypedResults.Json(new PauseBody(record.ConnectionId, record.Paused, record.UpdatedAt), OperationsJson.Default.PauseBody);
 
     [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Connection {ConnectionId} paused: {Paused}")]
     private static partial void Changed(ILogger logger, string connectionId, bool paused);
@@ -99,7 +99,3 @@ public sealed record PauseBody(
     [property: JsonPropertyName("connectionId")] string ConnectionId,
     [property: JsonPropertyName("paused")] bool Paused,
     [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt);
-
-[JsonSerializable(typeof(PauseBody))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class PauseJsonContext : JsonSerializerContext;

@@ -49,7 +49,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
         {
             var page = await reader.ListAsync(filter, from, limit, cancellationToken);
             return TypedResults.Json(new ListPage<DeliveryItem>([.. page.Items.Select(DeliveryItem.From)], ContinuationToken.Issue(filter.Scope, page.Next)),
-                DeliveriesJsonContext.Default.ListPageDeliveryItem);
+                OperationsJson.Default.ListPageDeliveryItem);
         });
     }
 
@@ -62,7 +62,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
         {
             var attempts = await reader.AttemptsAsync(entry, cancellationToken);
             return TypedResults.Json(new DeliveryDetail(DeliveryItem.From(entry), [.. attempts.Select(DeliveryAttempt.From)]),
-                DeliveriesJsonContext.Default.DeliveryDetail);
+                OperationsJson.Default.DeliveryDetail);
         }, cancellationToken);
     }
 
@@ -110,7 +110,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
             {
                 // The event is queued; its next outcome brings the log up to date.
             }
-            return TypedResults.Json(new RedeliverAccepted(eventId, DeliveryStatus.Pending), DeliveriesJsonContext.Default.RedeliverAccepted,
+            return TypedResults.Json(new RedeliverAccepted(eventId, DeliveryStatus.Pending), OperationsJson.Default.RedeliverAccepted,
                 statusCode: StatusCodes.Status202Accepted);
         }, cancellationToken);
     }

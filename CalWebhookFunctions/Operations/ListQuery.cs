@@ -162,7 +162,7 @@ public static class ContinuationToken
 
     public static string? Issue(string scope, ListPosition? next) =>
         next is null ? null : Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(
-            new Envelope(ScopeHash(scope), next.PartitionKey, next.RowKey), ListJsonContext.Default.Envelope));
+            new Envelope(ScopeHash(scope), next.PartitionKey, next.RowKey), OperationsJson.Default.Envelope));
 
     public static bool TryOpen(string token, string scope, out ListPosition? position)
     {
@@ -173,7 +173,7 @@ public static class ContinuationToken
         }
         try
         {
-            var envelope = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), ListJsonContext.Default.Envelope);
+            var envelope = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), OperationsJson.Default.Envelope);
             if (envelope is null || envelope.Scope != ScopeHash(scope) || (envelope.PartitionKey is null && envelope.RowKey is null))
             {
                 return false;
@@ -194,6 +194,3 @@ public static class ContinuationToken
         [property: JsonPropertyName("p")] string? PartitionKey,
         [property: JsonPropertyName("r")] string? RowKey);
 }
-
-[JsonSerializable(typeof(ContinuationToken.Envelope))]
-internal sealed partial class ListJsonContext : JsonSerializerContext;

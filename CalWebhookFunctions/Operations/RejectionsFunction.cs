@@ -34,7 +34,7 @@ public sealed class GetRejections(RejectionStore store)
         {
             var (rows, next) = await store.ListAsync(since, after, limit, cancellationToken);
             var page = new ListPage<RejectionItem>([.. rows.Select(ItemOf)], ContinuationToken.Issue(scope, next));
-            return TypedResults.Json(page, RejectionsJsonContext.Default.ListPageRejectionItem);
+            return TypedResults.Json(page, OperationsJson.Default.ListPageRejectionItem);
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
@@ -61,6 +61,3 @@ public sealed record RejectionItem(
     [property: JsonPropertyName("connectionId")] string? ConnectionId,
     [property: JsonPropertyName("bodyBytes")] long? BodyBytes,
     [property: JsonPropertyName("contentType")] string? ContentType);
-
-[JsonSerializable(typeof(ListPage<RejectionItem>))]
-internal sealed partial class RejectionsJsonContext : JsonSerializerContext;

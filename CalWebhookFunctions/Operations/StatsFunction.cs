@@ -63,7 +63,7 @@ public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider ti
                 latency,
                 [.. Enumerable.Range(0, 24).Select(i => since.AddHours(i)).Select(hour => new HourBody(hour,
                     stats.Get(hour, "status:accepted"), stats.Get(hour, "status:delivered"), stats.Get(hour, "status:dead_lettered")))]);
-            return TypedResults.Json(body, StatsRouteJsonContext.Default.StatsBody);
+            return TypedResults.Json(body, OperationsJson.Default.StatsBody);
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
@@ -97,6 +97,3 @@ public sealed record LatencyBody(
     [property: JsonPropertyName("p50")] double P50,
     [property: JsonPropertyName("p95")] double P95,
     [property: JsonPropertyName("count")] long Count);
-
-[JsonSerializable(typeof(StatsBody))]
-internal sealed partial class StatsRouteJsonContext : JsonSerializerContext;
