@@ -5,6 +5,7 @@ using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CalWebhookFunctions.Operations;
 
@@ -21,7 +22,7 @@ public sealed class ConnectionList(ConnectionStore store)
     /// <summary>Whether a <c>GET /api/connections</c> asks for the list: it names no <c>id</c>.</summary>
     public static bool IsListRequest(HttpRequest request) => ConnectionRoute.QueryValues(request.QueryString.Value, "id").Count == 0;
 
-    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ListPage<ConnectionBody>>, BadRequest<ErrorBody>, JsonHttpResult<ErrorBody>>> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var query = ListQuery.Read(request, "limit", "continuation");
         var limit = query.Limit();
@@ -57,7 +58,6 @@ public sealed class ConnectionList(ConnectionStore store)
         {
             return ConnectionResults.StorageUnavailable();
         }
-        return TypedResults.Json(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)),
-            OperationsJson.Default.ListPageConnectionBody);
+        return TypedResults.Ok(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)));
     }
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CalWebhookFunctions.Operations;
 
@@ -147,9 +148,7 @@ public sealed partial class ListQuery
     }
 
     /// <summary>The 400 for the first problem, or null when the query is fine.</summary>
-    public IResult? Error() => _problems.Count == 0
-        ? null
-        : ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_query", _problems[0]);
+    public BadRequest<ErrorBody>? Error() => _problems.Count == 0 ? null : ApiResults.BadRequest("invalid_query", _problems[0]);
 }
 
 /// <summary>

@@ -23,7 +23,11 @@ public sealed record ConnectionBody(
     [property: JsonPropertyName("paused")] bool Paused);
 
 /// <summary>The 202 of a DELETE whose Cal.com subscription could not be deleted yet.</summary>
-public sealed record CleanupPendingBody(string Status, string ConnectionId, string? CalWebhookId, string Message);
+public sealed record CleanupPendingBody(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("connectionId")] string ConnectionId,
+    [property: JsonPropertyName("calWebhookId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CalWebhookId,
+    [property: JsonPropertyName("message")] string Message);
 
 /// <summary>
 /// Every JSON the Subscriptions capability reads or writes, source-generated, camelCase: its own API (the PUT body,
