@@ -163,7 +163,6 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
                 _ => new Recorded(sent.Claim, await settle.DeadLetterAsync(message, webhookId, attempt, sent.Claim, sent.Decision.Reason, sent.Result,
                     route, body, sent).ConfigureAwait(false)),
             };
-            await breaker.RecordAsync(route.Target!, sent.Result).ConfigureAwait(false);
             return recorded.Outcome;
         }
         catch when (!state.KeepsClaimOnFailure)
@@ -210,6 +209,10 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             result = await sender.SendAsync(route.Target!, forward, webhookId, message.Headers, cancellationToken).ConfigureAwait(false);
         }
         var elapsedMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
+        // Counted as the answer arrives, before the outcome's storage calls: in the order the target answered (a failure
+        // counted only after its retry copy was stored would count late, after successes that came later, and runs of
+        // failures would seem to form whenever storage slowed down).
+        await breaker.RecordAsync(route.Target!, result).ConfigureAwait(false);
         var decision = policy.Decide(attempt, result, admission == Admission.Probe ? breaker.ProbeInterval : null);
         return new Sent(claimed.Claim, result, decision, elapsedMs);
     }

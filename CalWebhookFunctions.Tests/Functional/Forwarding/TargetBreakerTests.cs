@@ -271,6 +271,39 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     }
 
     [Fact]
+    public async Task Outcomes_count_in_the_order_the_app_answered_not_the_order_their_retry_copies_were_stored()
+    {
+        // Answers: 503, 200, 503. The first failure's retry copy is held in storage until after the other two are settled:
+        // counted when stored, the two failures would be "consecutive" (the success counted before both) and open the breaker.
+        var retryCopy = new StorageGate(hold: m => m.Request.Method == Azure.Core.RequestMethod.Post
+            && m.Request.Uri.Path.EndsWith($"/{StorageNames.WebhookQueue}/messages", StringComparison.Ordinal));
+        var answered = 0;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var harness = await ForwardingHarness.StartAsync(azurite,
+            respond: (_, _, _) => Task.FromResult(Interlocked.Increment(ref answered) == 2 ? 200 : 503),
+            settings: new Dictionary<string, string?> { [TestApp.BreakerFailuresKey] = "2" },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, queues: retryCopy, rawQueues: retryCopy));
+            });
+        var forwarder = harness.App.Get<WebhookForwarder>();
+        Task<ForwardOutcome> Forward(int pad) =>
+            forwarder.ProcessAsync(PendingWebhooks.Serialize(ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(padTo: pad), null)), default);
+
+        var first = Forward(1_000);
+        await retryCopy.Held; // answered 503; its retry copy not yet stored
+        Assert.Equal(ForwardOutcome.Delivered, await Forward(2_000));
+        var third = Forward(3_000); // answered 503; its copy waits behind the held one
+        Assert.True(await Eventually.HoldsAsync(() => Volatile.Read(ref answered) == 3, TimeSpan.FromSeconds(30)), "the third event was not sent");
+        retryCopy.Release();
+        Assert.Equal((ForwardOutcome.RetryScheduled, ForwardOutcome.RetryScheduled), (await first, await third));
+
+        Assert.Equal(Admission.Go, await harness.App.Get<TargetBreaker>().AdmitAsync(harness.Receiver.Url));
+        Assert.DoesNotContain(harness.App.Logs.Entries, e => e.EventId.Id == 3210);
+    }
+
+    [Fact]
     public async Task A_healthy_target_costs_one_breaker_read_per_refresh_interval_and_no_write()
     {
         var reads = 0;
