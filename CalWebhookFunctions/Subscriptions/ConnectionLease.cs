@@ -59,7 +59,10 @@ public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, I
         var row = read is null || read.IsRemoved
             ? new ConnectionRecord
             {
-                ConnectionId = connectionId, CreatedAt = now, PartitionKey = ConnectionRecord.PartitionKeyFor(connectionId), ETag = read?.ETag ?? default,
+                ConnectionId = connectionId,
+                PartitionKey = ConnectionRecord.PartitionKeyFor(connectionId),
+                CreatedAt = now,
+                ETag = read?.ETag ?? default, // none: inserted; a tombstone's: replaced
             }
             : read;
         if (row.State == ConnectionRecord.States.Active)
