@@ -14,6 +14,8 @@ namespace CalWebhookFunctions.Tests.Functional.Operations;
 /// partition is held at the storage pipeline while more outcomes come, so the interleaving is forced; the entity-group
 /// transactions are counted request by request (<see cref="DeliveriesHarness.Batches"/>).
 /// </summary>
+// Never run beside DeliveryLogCostTests (same collection): load from one class widens timing races in the other's request counts.
+[Collection("Delivery log request counts")]
 public class DeliveryLogBatchTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
