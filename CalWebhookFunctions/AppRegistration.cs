@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization.Metadata;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Health;
+using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
@@ -20,6 +23,9 @@ public static class AppRegistration
         services.AddSingleton(TimeProvider.System);
         // ASP.NET Core logs each request's URL at Information, and a function key may travel in its query (?code=).
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
+        // The HTTP answers (Ok<T>, NotFound<ErrorBody>, …) are written with the capabilities' source-generated contexts only.
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolver = JsonTypeInfoResolver.Combine(
+            HttpJsonContext.Default, IngestJson.Default, HealthJson.Default, OperationsJson.Default, SubscriptionsJsonContext.Default));
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
         services.AddOperatorConsole();

@@ -37,7 +37,7 @@ public static class LoadRun
         await using var receiver = await FlakyReceiver.StartAsync(options.FailureRate);
         var configuration = RelayUnderTest.AppConfiguration(azurite.ConnectionString, receiver.Url,
             [new("Forwarding:RetrySchedule", options.RetrySchedule)]);
-        await using var services = new ServiceCollection().AddLogging().AddCalWebhookFunctions(configuration).BuildServiceProvider();
+        await using var services = new ServiceCollection().AddLogging(LoadLog.Configure).AddCalWebhookFunctions(configuration).BuildServiceProvider();
         var connections = services.GetRequiredService<ConnectionStore>();
         for (var i = 0; i < options.Connections; i++)
         {
@@ -54,7 +54,7 @@ public static class LoadRun
         var storage = services.GetRequiredService<StorageAccount>();
         var queue = storage.RawQueue(StorageNames.WebhookQueue);
         await queue.CreateIfNotExistsAsync();
-        var listener = new HostQueueListener(queue, storage.RawQueue(StorageNames.WebhookQueue + FinalDequeueMiddleware.PoisonSuffix),
+        var listener = new HostQueueListener(queue, storage.RawQueue(StorageNames.WebhookQueue + DeadLetters.PoisonSuffix),
             text => forward.Run(text, CancellationToken.None));
 
         var secrets = services.GetRequiredService<WebhookSecrets>();

@@ -226,11 +226,20 @@ public sealed class FunctionsHost : IAsyncDisposable
         var returned = method.Invoke(instance, arguments);
         var result = returned switch
         {
-            Task<IResult> task => await task,
             IResult plain => plain,
-            _ => throw new InvalidOperationException($"{function.Name} must return IResult or Task<IResult>."),
-        };
+            Task task => await ResultOfAsync(task),
+            _ => null,
+        } ?? throw new InvalidOperationException($"{function.Name} must return an IResult or a Task of one.");
+        // As in the worker, the result runs with the app's services (its HTTP JSON options among them).
+        context.RequestServices = scope.ServiceProvider;
         await result.ExecuteAsync(context);
+    }
+
+    /// <summary>The result of a <c>Task&lt;T&gt;</c> (T an <see cref="IResult"/>, e.g. <c>Results&lt;Ok&lt;X&gt;, NotFound&lt;Y&gt;&gt;</c>), as the worker unwraps it.</summary>
+    private static async Task<IResult?> ResultOfAsync(Task task)
+    {
+        await task;
+        return task.GetType().GetProperty(nameof(Task<object>.Result))?.GetValue(task) as IResult;
     }
 
     private static object? Bind(ParameterInfo parameter, HttpContext context, CancellationToken invocation)

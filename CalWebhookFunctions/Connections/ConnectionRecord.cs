@@ -1,6 +1,7 @@
 using Azure;
 using System.Runtime.Serialization;
 using Azure.Data.Tables;
+using CalWebhookFunctions.Storage;
 
 namespace CalWebhookFunctions.Connections;
 
@@ -9,7 +10,7 @@ namespace CalWebhookFunctions.Connections;
 /// row key <see cref="RowKeyValue"/>. Holds what is needed to forward its events and to manage its Cal.com
 /// subscription — never credentials or secrets.
 /// </summary>
-public sealed class ConnectionRecord : ITableEntity
+public sealed class ConnectionRecord : ILeasedRow
 {
     public const string RowKeyValue = "connection";
 
@@ -62,6 +63,14 @@ public sealed class ConnectionRecord : ITableEntity
     public string? ClaimId { get; set; }
 
     public DateTimeOffset? ClaimedUntil { get; set; }
+
+    /// <summary>The claim as a lease: held by <see cref="ClaimId"/> until <see cref="ClaimedUntil"/>.</summary>
+    [IgnoreDataMember]
+    Lease? ILeasedRow.Lease
+    {
+        get => ClaimId is { } holder && ClaimedUntil is { } until ? new Lease(holder, until) : null;
+        set => (ClaimId, ClaimedUntil) = (value?.Holder, value?.Until);
+    }
 
     /// <summary>When DELETE removed the connection (the row is then a tombstone, <see cref="States.Removed"/>).</summary>
     public DateTimeOffset? RemovedAt { get; set; }

@@ -24,7 +24,7 @@ public sealed class ConnectionStore(StorageAccount storage)
     /// Bumps the change marker after a write that happened. A failed bump is not the write's failure: snapshots also
     /// reload in full every <see cref="ConnectionSnapshot.MaxAge"/>, which bounds how long such a change goes unseen.
     /// </summary>
-    private async Task<bool> ChangedAsync()
+    private async Task ChangedAsync()
     {
         try
         {
@@ -34,7 +34,6 @@ public sealed class ConnectionStore(StorageAccount storage)
         {
             // Bounded by ConnectionSnapshot.MaxAge.
         }
-        return true;
     }
 
     /// <summary>Every row of the table (it is small: one per connection, tombstones included).</summary>
@@ -74,63 +73,32 @@ public sealed class ConnectionStore(StorageAccount storage)
     }
 
     /// <summary>
+    /// The table's conditional writes (<see cref="ConditionalTable"/>), each followed by a bump of the change marker:
+    /// every write to a connection row goes through them, the lease's (<c>ConnectionLeases</c>) too.
+    /// </summary>
+    public ConditionalTable Rows => field ??= new ConditionalTable(_table, ChangedAsync);
+
+    /// <summary>
     /// Inserts a new row (keys set from <see cref="ConnectionRecord.ConnectionId"/>); false when a row for the
     /// connection already exists. On success the record carries its new ETag.
     /// </summary>
-    public async Task<bool> TryInsertAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
+    public Task<bool> TryInsertAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
     {
         record.PartitionKey = ConnectionRecord.PartitionKeyFor(record.ConnectionId);
         record.RowKey = ConnectionRecord.RowKeyValue;
-        try
-        {
-            var response = await MissingResource.CreateAndRetryAsync(
-                () => _table.AddEntityAsync(record, cancellationToken),
-                () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-            record.ETag = response.Headers.ETag ?? default;
-            return await ChangedAsync().ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return false;
-        }
+        return Rows.TryInsertAsync(record, cancellationToken);
     }
 
     /// <summary>
     /// Replaces the row if it still has the record's ETag; false when it changed or is gone. On success the
     /// record carries its new ETag.
     /// </summary>
-    public async Task<bool> TryReplaceAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var response = await _table.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken)
-                .ConfigureAwait(false);
-            record.ETag = response.Headers.ETag ?? default;
-            return await ChangedAsync().ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-        {
-            return false;
-        }
-    }
+    public Task<bool> TryReplaceAsync(ConnectionRecord record, CancellationToken cancellationToken = default) =>
+        Rows.TryReplaceAsync(record, cancellationToken);
 
     /// <summary>Deletes the row if it still has the record's ETag; false when it changed. A row already gone counts as deleted.</summary>
-    public async Task<bool> TryDeleteAsync(ConnectionRecord record, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await _table.DeleteEntityAsync(record.PartitionKey, record.RowKey, record.ETag, cancellationToken).ConfigureAwait(false);
-            return await ChangedAsync().ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return false;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return true;
-        }
-    }
+    public Task<bool> TryDeleteAsync(ConnectionRecord record, CancellationToken cancellationToken = default) =>
+        Rows.TryDeleteAsync(record, cancellationToken);
 
     /// <summary>
     /// Deletes up to <paramref name="max"/> tombstones whose retention ended before <paramref name="now"/> (each with

@@ -12,23 +12,15 @@ namespace CalWebhookFunctions.Connections;
 /// (<c>false</c>, for subscriptions registered by hand with the shared secret): the integration secret and the
 /// previous ones still accepted during a rotation verify every delivery.
 /// </summary>
-public sealed class WebhookSecrets
+public sealed class WebhookSecrets(IOptions<CalComOptions> options)
 {
     /// <summary>Domain separation for the derivation, so a derived secret is useless for anything else.</summary>
     public const string DerivationLabel = "calwebhookfunctions/connection-secret/v1:";
 
-    private readonly string[] _secrets;
-    private readonly byte[][] _sharedKeys;
+    private readonly string[] _secrets = SecretsOf(options.Value);
+    private readonly byte[][] _sharedKeys = [.. SecretsOf(options.Value).Select(Encoding.UTF8.GetBytes)];
 
-    public WebhookSecrets(IOptions<CalComOptions> options)
-    {
-        var value = options.Value;
-        ConnectionBound = value.ConnectionBoundSecrets;
-        _secrets = [value.WebhookSecret, .. value.PreviousSecretList()];
-        _sharedKeys = [.. _secrets.Select(Encoding.UTF8.GetBytes)];
-    }
-
-    public bool ConnectionBound { get; }
+    public bool ConnectionBound { get; } = options.Value.ConnectionBoundSecrets;
 
     /// <summary>The HMAC keys that may have signed a delivery naming <paramref name="connectionId"/> (null: none named).</summary>
     public IReadOnlyList<byte[]> KeysFor(string? connectionId) =>
@@ -39,6 +31,9 @@ public sealed class WebhookSecrets
     /// <summary>The secret to register with Cal.com for a connection's subscription.</summary>
     public string SubscriptionSecretFor(string connectionId) =>
         ConnectionBound ? Derive(_secrets[0], connectionId) : _secrets[0];
+
+    /// <summary>The integration secret, then the previous ones still accepted.</summary>
+    private static string[] SecretsOf(CalComOptions value) => [value.WebhookSecret, .. value.PreviousSecretList()];
 
     /// <summary>
     /// A connection's secret: lowercase hex of HMAC-SHA256 keyed with the integration secret (UTF-8) over

@@ -13,7 +13,7 @@ public enum Admission
     Hold,
 }
 
-/// <summary>A target's breaker as stored: <c>closed</c> (counting consecutive retryable failures) or <c>open</c> (failing).</summary>
+/// <summary>A target's breaker as stored: <c>closed</c>, or <c>open</c> (failing; <see cref="Failures"/> is the run that opened it).</summary>
 public sealed class BreakerRow : ITableEntity
 {
     public const string Partition = "breaker";
@@ -30,6 +30,9 @@ public sealed class BreakerRow : ITableEntity
     public string State { get; set; } = Closed;
     public int Failures { get; set; }
     public DateTimeOffset? OpenedAt { get; set; }
+
+    /// <summary>When it last closed: a run of failures on an instance that began before this does not open it.</summary>
+    public DateTimeOffset? ClosedAt { get; set; }
 
     /// <summary>While open: when the next probe may go (taken by moving it on, conditionally on the ETag).</summary>
     public DateTimeOffset? NextProbeAt { get; set; }

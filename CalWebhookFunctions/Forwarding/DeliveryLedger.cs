@@ -25,6 +25,10 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
 
     private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
 
+    /// <summary>The claims: a lease on the webhook-id's row while it is <c>sending</c>; released by deleting the row.</summary>
+    private readonly TableLease<DeliveryRecord> _claims = new(
+        new ConditionalTable(storage.Table(StorageNames.DeliveriesTable)), time, releaseDeletesRow: true);
+
     public TableClient Table => _table;
 
     /// <param name="redeliverAfter">
@@ -36,20 +40,12 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     {
         for (var round = 0; round < MaxClaimRounds; round++)
         {
-            var record = SendingRecord(webhookId, eventId, connectionId, attempt, lease);
-            var now = time.GetUtcNow();
-            try
+            var record = SendingRecord(webhookId, eventId, connectionId, attempt);
+            if (await _claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
             {
-                var added = await MissingResource.CreateAndRetryAsync(
-                    () => _table.AddEntityAsync(record, cancellationToken),
-                    () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, added.Headers.ETag ?? default, record.LeaseUntil);
+                return Claimed(record);
             }
-            catch (RequestFailedException ex) when (ex.Status == 409)
-            {
-                // A row exists: delivered, held by a live attempt, or stale.
-            }
-
+            // A row exists: delivered, held by a live attempt, or stale.
             var existing = await _table.GetEntityIfExistsAsync<DeliveryRecord>(webhookId, DeliveryRecord.RowKeyValue,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!existing.HasValue || existing.Value is null)
@@ -57,27 +53,24 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
                 continue; // Released in between: try to insert again.
             }
             var row = existing.Value;
-            if (row.ExpiresAt > now)
+            if (row.ExpiresAt > time.GetUtcNow())
             {
                 if (row.State == DeliveryRecord.Delivered && !(row.DeliveredAt < redeliverAfter))
                 {
                     return new DeliveryClaim(ClaimStatus.AlreadyDelivered, webhookId);
                 }
-                if (row.LeaseUntil > now)
+                if (_claims.IsLive(row))
                 {
                     return new DeliveryClaim(ClaimStatus.InFlight, webhookId, LeaseUntil: row.LeaseUntil);
                 }
             }
-            try
+            // Expired record or abandoned claim (its attempt crashed): take it over, unless someone else just did.
+            record.ETag = row.ETag;
+            if (await _claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
             {
-                // Expired record or abandoned claim (its attempt crashed): take it over, unless someone else just did.
-                var updated = await _table.UpdateEntityAsync(record, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                return new DeliveryClaim(ClaimStatus.Claimed, webhookId, updated.Headers.ETag ?? default, record.LeaseUntil);
+                return Claimed(record);
             }
-            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-            {
-                // Lost the race: look again.
-            }
+            // Lost the race: look again.
         }
         // Only under pathological contention; throwing lets the host hand the message over again later.
         throw new InvalidOperationException($"Could not claim {webhookId} after {MaxClaimRounds} rounds of contention.");
@@ -90,33 +83,24 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     public async Task<DeliveryClaim?> RenewAsync(DeliveryClaim claim, string eventId, string? connectionId, int attempt, TimeSpan lease,
         CancellationToken cancellationToken)
     {
-        var record = SendingRecord(claim.WebhookId, eventId, connectionId, attempt, lease);
-        try
-        {
-            var updated = await _table.UpdateEntityAsync(record, claim.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            return claim with { ETag = updated.Headers.ETag ?? default, LeaseUntil = record.LeaseUntil };
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return null;
-        }
+        var record = SendingRecord(claim.WebhookId, eventId, connectionId, attempt);
+        record.ETag = claim.ETag;
+        return await _claims.TryRenewAsync(record, lease, cancellationToken).ConfigureAwait(false) ? Claimed(record) : null;
     }
 
-    /// <summary>The row of a claim held from now for <paramref name="lease"/>.</summary>
-    private DeliveryRecord SendingRecord(string webhookId, string eventId, string? connectionId, int attempt, TimeSpan lease)
+    /// <summary>The row of a claim (its lease is set when taken or renewed).</summary>
+    private DeliveryRecord SendingRecord(string webhookId, string eventId, string? connectionId, int attempt) => new()
     {
-        var now = time.GetUtcNow();
-        return new DeliveryRecord
-        {
-            PartitionKey = webhookId,
-            State = DeliveryRecord.Sending,
-            EventId = eventId,
-            ConnectionId = connectionId,
-            LeaseUntil = now + lease,
-            Attempts = attempt,
-            ExpiresAt = now + _retention,
-        };
-    }
+        PartitionKey = webhookId,
+        State = DeliveryRecord.Sending,
+        EventId = eventId,
+        ConnectionId = connectionId,
+        Attempts = attempt,
+        ExpiresAt = time.GetUtcNow() + _retention,
+    };
+
+    private static DeliveryClaim Claimed(DeliveryRecord written) =>
+        new(ClaimStatus.Claimed, written.PartitionKey, written.ETag, written.LeaseUntil);
 
     /// <summary>Records the success. Unconditional: the app has the event, whoever holds the row now.</summary>
     public async Task MarkDeliveredAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts, bool bodyInBlob,
@@ -147,7 +131,8 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     {
         try
         {
-            await _table.DeleteEntityAsync(claim.WebhookId, DeliveryRecord.RowKeyValue, claim.ETag, CancellationToken.None).ConfigureAwait(false);
+            await _claims.TryReleaseAsync(new DeliveryRecord { PartitionKey = claim.WebhookId, ETag = claim.ETag }, CancellationToken.None)
+                .ConfigureAwait(false);
         }
         catch (RequestFailedException)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Forwarding;
@@ -36,17 +37,17 @@ public sealed class DeliveryPolicy
 {
     public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
 
-    private readonly IReadOnlyList<TimeSpan> _schedule;
+    private readonly RetrySchedule _schedule;
 
     public DeliveryPolicy(IOptions<ForwardingOptions> options)
         : this(options.Value.RetryDelays())
     {
     }
 
-    public DeliveryPolicy(IReadOnlyList<TimeSpan> schedule) => _schedule = schedule;
+    public DeliveryPolicy(IReadOnlyList<TimeSpan> schedule) => _schedule = new RetrySchedule(schedule);
 
     /// <summary>Attempts allowed in all: the first plus one per scheduled delay.</summary>
-    public int MaxAttempts => _schedule.Count + 1;
+    public int MaxAttempts => _schedule.MaxRetries + 1;
 
     /// <param name="attemptsMade">Attempts made so far, including the one that produced <paramref name="result"/> (≥ 1).</param>
     /// <param name="probeInterval">
@@ -64,13 +65,12 @@ public sealed class DeliveryPolicy
         {
             return new(DecisionKind.DeadLetter, "rejected");
         }
-        if (attemptsMade > _schedule.Count)
+        if (_schedule.Next(attemptsMade - 1) is not { } delay)
         {
             return probeInterval is { } probe
                 ? new(DecisionKind.Retry, RetryReason(result), probe)
                 : new(DecisionKind.DeadLetter, "retries_exhausted");
         }
-        var delay = _schedule[Math.Max(0, attemptsMade - 1)];
         if (result.RetryAfter is { } retryAfter && retryAfter > delay)
         {
             delay = retryAfter;

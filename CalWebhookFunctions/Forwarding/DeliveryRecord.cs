@@ -1,5 +1,7 @@
+using System.Runtime.Serialization;
 using Azure;
 using Azure.Data.Tables;
+using CalWebhookFunctions.Storage;
 
 namespace CalWebhookFunctions.Forwarding;
 
@@ -10,7 +12,7 @@ namespace CalWebhookFunctions.Forwarding;
 /// <c>event_</c> + event id, so a redelivered message whose blob was already removed is recognised as delivered.
 /// No bodies, secrets or URLs.
 /// </summary>
-public sealed class DeliveryRecord : ITableEntity
+public sealed class DeliveryRecord : ILeasedRow
 {
     public const string RowKeyValue = "delivery";
     public const string Sending = "sending";
@@ -31,6 +33,14 @@ public sealed class DeliveryRecord : ITableEntity
 
     /// <summary>After this the row means nothing (it is ignored, overwritten, and removed by the sweep).</summary>
     public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>The claim as a lease until <see cref="LeaseUntil"/>. The row records no holder: the claim's ETag names it.</summary>
+    [IgnoreDataMember]
+    Lease? ILeasedRow.Lease
+    {
+        get => LeaseUntil is { } until ? new Lease(null, until) : null;
+        set => LeaseUntil = value?.Until;
+    }
 }
 
 public enum ClaimStatus

@@ -13,7 +13,7 @@ namespace CalWebhookFunctions.Forwarding;
 /// </summary>
 /// Each end an attempt reaches (delivered, retry, dead letter) also writes the event's delivery log entry (<see cref="DeliveryLog"/>),
 /// next to the records it already wrote; a log write that fails is logged and costs the event nothing.
-public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks, DeadLetters deadLetters, PendingWebhooks pending, StorageRetryPolicy storageRetries,
+public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks, DeadLetters deadLetters, Redelivery redelivery, StorageRetryPolicy storageRetries,
     WebhookMetrics metrics, DeliveryLog log, TimeProvider time, ILogger<WebhookForwarder> logger)
 {
     /// <summary>How soon a copy deferred by another attempt's live claim looks again.</summary>
@@ -51,7 +51,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
     {
         var outcome = Outcome(DeliveryStatus.Retrying, message, attempt, route, sent) with { NextAttemptAt = time.GetUtcNow() + sent.Decision.Delay };
         await Task.WhenAll(ledger.ReleaseAsync(sent.Claim), log.TryRecordAsync(message, webhookId, outcome, body)).ConfigureAwait(false);
-        await pending.EnqueueAsync(message with { Attempts = attempt }, sent.Decision.Delay, CancellationToken.None).ConfigureAwait(false);
+        await redelivery.RequeueAsync(message with { Attempts = attempt }, sent.Decision.Delay, CancellationToken.None).ConfigureAwait(false);
         metrics.Retried(sent.Decision.Reason);
         ForwardingLog.RetryScheduled(logger, attempt, message.EventId, webhookId, message.ConnectionId, sent.Result.Status, sent.Result.Error,
             sent.Decision.Delay);
@@ -74,7 +74,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
         var now = time.GetUtcNow();
         var remaining = (inFlight.LeaseUntil ?? now) - now + TimeSpan.FromSeconds(1);
         var delay = TimeSpan.FromTicks(Math.Clamp(remaining.Ticks, TimeSpan.FromSeconds(1).Ticks, DeferralRecheck.Ticks));
-        await pending.EnqueueAsync(message, delay, cancellationToken).ConfigureAwait(false);
+        await redelivery.RequeueAsync(message, delay, cancellationToken).ConfigureAwait(false);
         ForwardingLog.Deferred(logger, message.EventId, webhookId, inFlight.LeaseUntil, delay);
         return ForwardOutcome.Deferred;
     }
@@ -86,7 +86,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
     public async Task<ForwardOutcome> LapsedAsync(QueuedWebhook message, string webhookId, Claimed claimed)
     {
         await ledger.ReleaseAsync(claimed.Claim).ConfigureAwait(false);
-        await pending.EnqueueAsync(message, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        await redelivery.RequeueAsync(message, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
         ForwardingLog.ClaimLapsed(logger, message.EventId, webhookId, claimed.SendBy);
         return ForwardOutcome.Deferred;
     }
@@ -98,14 +98,13 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
     /// </summary>
     public async Task<ForwardOutcome> StorageRetryAsync(QueuedWebhook message, Exception failure)
     {
-        if (message.StorageRetries >= storageRetries.MaxRetries)
+        if (await redelivery.RetryAsync(message with { StorageRetries = message.StorageRetries + 1 }, message.StorageRetries, storageRetries,
+                CancellationToken.None).ConfigureAwait(false) is not { } delay)
         {
             ForwardingLog.StorageRetriesSpent(logger, failure, message.EventId, message.StorageRetries);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            return ForwardOutcome.StorageRetryScheduled; // not reached
         }
-        var delay = storageRetries.Delay(message.StorageRetries);
-        await pending.EnqueueAsync(message with { StorageRetries = message.StorageRetries + 1 }, delay, CancellationToken.None)
-            .ConfigureAwait(false);
         metrics.Retried("storage");
         ForwardingLog.StorageRetryScheduled(logger, failure, message.EventId, message.ConnectionId, message.StorageRetries + 1, delay);
         return ForwardOutcome.StorageRetryScheduled;
@@ -133,7 +132,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
 
     public async Task<ForwardOutcome> DeadLetterRawAsync(byte[] rawMessage, string problem, CancellationToken cancellationToken)
     {
-        await deadLetters.WriteRawAsync(rawMessage, cancellationToken).ConfigureAwait(false);
+        await deadLetters.ParkAsync(StorageNames.WebhookQueue, rawMessage, cancellationToken).ConfigureAwait(false);
         metrics.DeadLettered("unreadable");
         ForwardingLog.Unreadable(logger, rawMessage.Length, problem);
         return ForwardOutcome.DeadLettered;

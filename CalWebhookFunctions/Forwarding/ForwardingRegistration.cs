@@ -13,7 +13,6 @@ public static class ForwardingRegistration
         services.AddSingleton<DeliveryPolicy>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<Connections.ConnectionSnapshot>();
-        services.AddSingleton<DeadLetters>();
         services.AddSingleton<DeadLetterReplayer>();
         services.AddSingleton(StorageRetryPolicy.Default);
         services.AddSingleton<ForwardSender>();

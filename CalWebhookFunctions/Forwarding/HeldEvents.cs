@@ -11,8 +11,8 @@ namespace CalWebhookFunctions.Forwarding;
 /// Events that are not attempted now and spend nothing of their retry schedule (issue 14): a copy goes back to
 /// <c>cal-webhooks</c> with a visibility delay and the original is deleted by the host, as every re-enqueue does.
 /// <list type="bullet">
-/// <item><see cref="BounceAsync"/>: the target has its most concurrent forwards on this instance; back in
-/// <see cref="BounceDelay"/>.</item>
+/// <item><see cref="BounceAsync"/>: the target had its most concurrent requests on this instance for all of
+/// <see cref="TargetSlots.Wait"/>; back in <see cref="BounceDelay"/>.</item>
 /// <item><see cref="HoldAsync"/>: held (the connection is paused, the target is failing). The delay doubles from
 /// <see cref="FirstHold"/> with each hold up to a cap (the probe interval, or <see cref="PauseRecheck"/>), so an event held
 /// for hours costs one queue round trip per cap interval, not one every few seconds. Held longer than
@@ -86,7 +86,7 @@ public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters dead
     private static partial void Held(ILogger logger, string eventId, string? connectionId, string reason, int holds, TimeSpan delay);
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Debug,
-        Message = "Event {EventId} (connection {ConnectionId}) waits for a slot: its target has Forwarding__MaxConcurrentPerTarget forwards running; back in {Delay}")]
+        Message = "Event {EventId} (connection {ConnectionId}) found no slot: its target had Forwarding__MaxConcurrentPerTarget requests in flight throughout the wait; back in {Delay}")]
     private static partial void Bounced(ILogger logger, string eventId, string? connectionId, TimeSpan delay);
 
     [LoggerMessage(EventId = 3202, Level = LogLevel.Error,

@@ -9,15 +9,17 @@ namespace CalWebhookFunctions.Forwarding;
 
 /// <summary>
 /// The per-target breaker of "Failing endpoints" (issue 14), shared across instances in <c>CalDeliveries</c> (partition
-/// <c>breaker</c>, one row per target). Closed → Open after <c>Forwarding__BreakerFailures</c> consecutive retryable
-/// failures; while open, events are held (<see cref="HeldEvents"/>) and one probe goes every
-/// <c>Forwarding__BreakerProbeSeconds</c>, taken by moving <see cref="BreakerRow.NextProbeAt"/> on under the row's ETag
-/// (one instance wins each probe); the first success closes it. Each transition is one conditional write, so exactly one
-/// writer raises <c>endpoint.failing</c> / <c>endpoint.recovered</c>.
-/// Cheap on the hot path: each instance reads a target's row at most once per <see cref="RefreshInterval"/>, and a
-/// success against a closed, clean row writes nothing. Wrong only in the safe direction: when the row cannot be read or
-/// written the event goes on (an extra attempt or probe, never a lost or held-for-ever event), and a stale view holds an
-/// event at most until its next look.
+/// <c>breaker</c>, one row per target). Each instance counts a target's consecutive retryable failures in memory (any
+/// other answer ends the run); when its run reaches <c>Forwarding__BreakerFailures</c> it opens the shared row. While
+/// open, events are held (<see cref="HeldEvents"/>) and one probe goes per <c>Forwarding__BreakerProbeSeconds</c>, the
+/// first right away (a run of failures by chance, on a target that mostly answers, costs one attempt, not a probe
+/// interval of held events), taken by moving <see cref="BreakerRow.NextProbeAt"/> on under the row's ETag (one instance
+/// wins each probe); the first success closes it. Each transition is one conditional write, so exactly one writer raises
+/// <c>endpoint.failing</c> / <c>endpoint.recovered</c>.
+/// Cheap on the hot path: each instance reads a target's row at most once per <see cref="RefreshInterval"/>, and the row
+/// is written only at a transition and per probe — never per failure or success. Wrong only in the safe direction: when
+/// the row cannot be read or written the event goes on (an extra attempt or probe, never a lost or held-for-ever
+/// event), and a stale view holds an event at most until its next look.
 /// </summary>
 public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, IOptions<ForwardingOptions> options, TimeProvider time)
 {
@@ -29,6 +31,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     private readonly TimeSpan _probeEvery = TimeSpan.FromSeconds(options.Value.BreakerProbeSeconds);
     private readonly ConcurrentDictionary<string, View> _views = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<BreakerRow?>>> _reads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FailureRun> _runs = new(StringComparer.Ordinal);
 
     /// <summary>The longest a held event waits before it looks again (the probe interval).</summary>
     public TimeSpan ProbeInterval => _probeEvery;
@@ -68,8 +71,9 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     }
 
     /// <summary>
-    /// Counts an attempt's outcome: a retryable failure (no answer, 408, 429, 5xx) adds one and may open the breaker; any
-    /// answer that is not one (2xx, or a 4xx the app chose) clears the count and closes it. Never throws.
+    /// Counts an attempt's outcome: a retryable failure (no answer, 408, 429, 5xx) lengthens this instance's run of failures
+    /// and may open the breaker; any answer that is not one (2xx, or a 4xx the app chose) ends the run and closes an open
+    /// breaker. Never throws.
     /// </summary>
     public async Task RecordAsync(Uri target, AttemptResult result)
     {
@@ -78,39 +82,72 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
         {
             if (DeliveryPolicy.IsRetryable(result))
             {
-                await CountFailureAsync(target, key).ConfigureAwait(false);
+                var run = _runs.GetOrAdd(key, static _ => new FailureRun()).Add(time.GetUtcNow());
+                if (run.Failures >= _threshold)
+                {
+                    await OpenAsync(target, key, run).ConfigureAwait(false);
+                }
             }
-            else if (_views.TryGetValue(key, out var view) && view.Row is { } known && (known.IsOpen || known.Failures > 0))
+            else
             {
-                await CloseAsync(key).ConfigureAwait(false);
+                if (_runs.TryGetValue(key, out var run))
+                {
+                    run.End();
+                }
+                // Open as this instance last saw it, or not known (its view was dropped after a lost race, as when another
+                // event on this instance lost the probe this one took): close it, so a probe's success is never lost.
+                if (!_views.TryGetValue(key, out var view) || view.Row is { IsOpen: true })
+                {
+                    await CloseAsync(key).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex)
         {
-            // The count is best effort (a lost failure only delays opening), and the attempt's outcome is already settled:
-            // nothing here may fail the invocation.
+            // The attempt's outcome is already settled: nothing here may fail the invocation. A transition not written is
+            // written by the next outcome that calls for it.
             Forget(key);
             alerts.NotRecorded(TargetSlots.Key(target), ex);
         }
     }
 
-    private async Task CountFailureAsync(Uri target, string key)
+    /// <summary>
+    /// Opens the row for a run of <see cref="FailureRun.Failures"/> failures on this instance — unless it is open already,
+    /// or it was closed (by a success on another instance) after the run began: then the run starts again from this failure.
+    /// </summary>
+    private async Task OpenAsync(Uri target, string key, (int Failures, DateTimeOffset Since) run)
     {
+        var seen = await ReadAsync(key).ConfigureAwait(false);
+        if (seen is { IsOpen: true })
+        {
+            return;
+        }
+        var broken = false;
         var written = await ChangeAsync(key, row =>
         {
-            var next = row?.Copy() ?? new BreakerRow { RowKey = key, Target = TargetSlots.Key(target) };
-            next.Failures++;
-            if (!next.IsOpen && next.Failures >= _threshold)
+            if (row is { IsOpen: true })
             {
-                next.State = BreakerRow.Open;
-                next.OpenedAt = time.GetUtcNow();
-                next.NextProbeAt = next.OpenedAt + _probeEvery;
+                return null;
             }
-            return next;
+            if (row?.ClosedAt >= run.Since)
+            {
+                broken = true;
+                return null;
+            }
+            var opened = row?.Copy() ?? new BreakerRow { RowKey = key, Target = TargetSlots.Key(target) };
+            opened.State = BreakerRow.Open;
+            opened.Failures = run.Failures;
+            opened.OpenedAt = time.GetUtcNow();
+            opened.NextProbeAt = opened.OpenedAt; // the first probe right away
+            return opened;
         }).ConfigureAwait(false);
-        if (written is { Before: not { IsOpen: true }, After: { IsOpen: true } opened })
+        if (broken && _runs.TryGetValue(key, out var current))
         {
-            alerts.Failing(opened.Target, opened.Failures);
+            current.Restart(time.GetUtcNow());
+        }
+        if (written is { Before: not { IsOpen: true }, After: { IsOpen: true } now })
+        {
+            alerts.Failing(now.Target, now.Failures);
         }
     }
 
@@ -118,7 +155,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     {
         var written = await ChangeAsync(key, row =>
         {
-            if (row is null || (!row.IsOpen && row.Failures == 0))
+            if (row is not { IsOpen: true })
             {
                 return null;
             }
@@ -127,6 +164,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             closed.Failures = 0;
             closed.OpenedAt = null;
             closed.NextProbeAt = null;
+            closed.ClosedAt = time.GetUtcNow();
             return closed;
         }).ConfigureAwait(false);
         if (written is { Before: { IsOpen: true } was })
@@ -145,7 +183,10 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     {
         for (var tries = 0; tries < 3; tries++)
         {
-            var row = tries == 0 && _views.TryGetValue(key, out var view) ? view.Row : await FetchAsync(key, keepFailures: false).ConfigureAwait(false);
+            // The view is used only when it holds a row: "no row" may also be a read that failed and was answered as none.
+            var row = tries == 0 && _views.TryGetValue(key, out var view) && view.Row is not null
+                ? view.Row
+                : await FetchAsync(key, keepFailures: false).ConfigureAwait(false);
             if (change(row) is not { } next)
             {
                 return null;
@@ -214,4 +255,42 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     private void Forget(string key) => _views.TryRemove(key, out _);
 
     private sealed record View(BreakerRow? Row, DateTimeOffset ReadAt);
+
+    /// <summary>This instance's run of consecutive retryable failures of one target, and when it began.</summary>
+    private sealed class FailureRun
+    {
+        private readonly Lock _lock = new();
+        private int _failures;
+        private DateTimeOffset _since;
+
+        public (int Failures, DateTimeOffset Since) Add(DateTimeOffset now)
+        {
+            lock (_lock)
+            {
+                if (_failures++ == 0)
+                {
+                    _since = now;
+                }
+                return (_failures, _since);
+            }
+        }
+
+        public void End()
+        {
+            lock (_lock)
+            {
+                _failures = 0;
+            }
+        }
+
+        /// <summary>The run was broken by a success elsewhere: it counts again from the failure just seen.</summary>
+        public void Restart(DateTimeOffset now)
+        {
+            lock (_lock)
+            {
+                _failures = 1;
+                _since = now;
+            }
+        }
+    }
 }

@@ -32,7 +32,7 @@ public enum ForwardOutcome
 /// </summary>
 public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sender, DeliveryPolicy policy, DeliveryLedger ledger,
     ForwardSettlement settle, PendingWebhooks pending, ConnectionSnapshot connections, DeliveryGate gate, TargetBreaker breaker,
-    IOptions<ForwardingOptions> options, TimeProvider time)
+    TargetSlots slots, HeldEvents held, IOptions<ForwardingOptions> options, TimeProvider time)
 {
     public const string HttpClientName = "forwarding";
 
@@ -92,14 +92,13 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
             ? Task.FromResult<ConnectionRecord?>(null)
             : connections.FindAsync(message.ConnectionId, cancellationToken).AsTask();
 
-        // The decision step before the claim (issue 14; DeliveryGate): held, or back for a moment, or on with a slot.
+        // The decision step before the claim (issue 14; DeliveryGate): held, or on (as the target's probe, perhaps).
         var decision = await gate.DecideAsync(message, await connectionLookup.ConfigureAwait(false),
             ForwardRoute.For(await connectionLookup.ConfigureAwait(false), _defaultTarget), webhookId, body).ConfigureAwait(false);
         if (decision.Outcome is { } gated)
         {
             return gated;
         }
-        using var slot = decision.Slot;
         if (message.Holds > 0)
         {
             // Attempted now: a later hold starts a new run — except after a probe, whose event was held for its failing
@@ -143,12 +142,19 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
                 return await settle.DeadLetterAsync(message, webhookId, message.Attempts, claimed.Claim, reason, default, route, body)
                     .ConfigureAwait(false);
             }
+            // Forwarding__MaxConcurrentPerTarget: a slot for the POST, waited for a moment; none → back to the queue, unspent.
+            using var slot = await slots.EnterAsync(route.Target!, cancellationToken).ConfigureAwait(false);
+            if (slot is null)
+            {
+                await ledger.ReleaseAsync(claimed.Claim).ConfigureAwait(false);
+                return await held.BounceAsync(message).ConfigureAwait(false);
+            }
             if (await EnsureSendableAsync(claimed, message, attempt, cancellationToken).ConfigureAwait(false) is not { } ready)
             {
                 return await settle.LapsedAsync(message, webhookId, claimed).ConfigureAwait(false);
             }
             state = ready;
-            var sent = await SendAsync(ready, message, body, webhookId, route, attempt, admission, cancellationToken).ConfigureAwait(false);
+            var sent = await SendAsync(ready, message, body, webhookId, route, attempt, admission, slot, cancellationToken).ConfigureAwait(false);
             state = sent;
             var recorded = sent.Decision.Kind switch
             {
@@ -157,7 +163,6 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
                 _ => new Recorded(sent.Claim, await settle.DeadLetterAsync(message, webhookId, attempt, sent.Claim, sent.Decision.Reason, sent.Result,
                     route, body, sent).ConfigureAwait(false)),
             };
-            await breaker.RecordAsync(route.Target!, sent.Result).ConfigureAwait(false);
             return recorded.Outcome;
         }
         catch when (!state.KeepsClaimOnFailure)
@@ -193,13 +198,21 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
     }
 
     private async Task<Sent> SendAsync(Claimed claimed, QueuedWebhook message, byte[] body, string webhookId, ForwardRoute route, int attempt,
-        Admission admission, CancellationToken cancellationToken)
+        Admission admission, TargetSlots.Slot slot, CancellationToken cancellationToken)
     {
         var isJson = ConnectionIdResolver.TryReadJsonFields(body, out _, out _);
         var forward = envelope.Write(route.Matched ? message.ConnectionId : null, body, isJson);
         var started = time.GetTimestamp();
-        var result = await sender.SendAsync(route.Target!, forward, webhookId, message.Headers, cancellationToken).ConfigureAwait(false);
+        AttemptResult result;
+        using (slot) // held for the request only: recording the outcome does not keep the target's slot
+        {
+            result = await sender.SendAsync(route.Target!, forward, webhookId, message.Headers, cancellationToken).ConfigureAwait(false);
+        }
         var elapsedMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
+        // Counted as the answer arrives, before the outcome's storage calls: in the order the target answered (a failure
+        // counted only after its retry copy was stored would count late, after successes that came later, and runs of
+        // failures would seem to form whenever storage slowed down).
+        await breaker.RecordAsync(route.Target!, result).ConfigureAwait(false);
         var decision = policy.Decide(attempt, result, admission == Admission.Probe ? breaker.ProbeInterval : null);
         return new Sent(claimed.Claim, result, decision, elapsedMs);
     }

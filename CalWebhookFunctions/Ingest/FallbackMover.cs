@@ -30,9 +30,12 @@ public enum FallbackMove
 /// growing to 5 min, never giving up here), and returns. The copy starts at dequeue count 1 again, so an outage of any length burns nothing. Only when
 /// the fallback itself refuses that copy does the invocation fail (the host retries it).
 /// </summary>
-public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallback fallback, StorageRetryPolicy delays, TimeProvider time,
-    ILogger<FallbackMover> logger)
+public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallback fallback, Redelivery redelivery, StorageRetryPolicy delays,
+    TimeProvider time, ILogger<FallbackMover> logger)
 {
+    /// <summary>The storage retry delays, never giving up: the event waits in the fallback account as long as the primary refuses it.</summary>
+    private readonly RetrySchedule _retries = delays.Endless();
+
     private StorageAccount Fallback => fallback.Account
         ?? throw new InvalidOperationException($"{IngestFallback.Setting} is not set, so nothing can be drained from it.");
 
@@ -50,8 +53,7 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
         }
         if (message is null || !QueuedWebhook.IsWellFormed(message))
         {
-            await PendingWebhooks.SendAsync(fallbackAccount.Queue(StorageNames.WebhookPoisonQueue), rawMessage, null, cancellationToken)
-                .ConfigureAwait(false);
+            await DeadLetters.ParkAsync(fallbackAccount, StorageNames.WebhookQueue, rawMessage, cancellationToken).ConfigureAwait(false);
             Unreadable(logger, rawMessage.Length);
             return FallbackMove.Unreadable;
         }
@@ -66,10 +68,9 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
         }
         catch (Exception ex) when (StorageRetryPolicy.IsStorageFailure(ex, cancellationToken))
         {
-            var delay = delays.Delay(message.StorageRetries);
-            await fallbackPending.EnqueueAsync(message with { StorageRetries = message.StorageRetries + 1 }, delay, cancellationToken)
-                .ConfigureAwait(false);
-            NotYet(logger, ex, message.EventId, message.StorageRetries + 1, delay);
+            var delay = await redelivery.RetryAsync(message with { StorageRetries = message.StorageRetries + 1 }, message.StorageRetries, _retries,
+                cancellationToken, into: fallbackPending).ConfigureAwait(false);
+            NotYet(logger, ex, message.EventId, message.StorageRetries + 1, delay!.Value);
             return FallbackMove.RetryLater;
         }
         await RemoveFallbackBlobAsync(fallbackPending, message).ConfigureAwait(false);

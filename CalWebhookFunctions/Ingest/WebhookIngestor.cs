@@ -14,25 +14,10 @@ namespace CalWebhookFunctions.Ingest;
 /// webhook queue. Nothing is stored unless the signature verifies, and nothing is acknowledged unless it
 /// was stored.
 /// </summary>
-public sealed class WebhookIngestor
+public sealed class WebhookIngestor(WebhookSecrets secrets, IngestStore store, IOptions<IngestOptions> options, TimeProvider time,
+    WebhookMetrics metrics, ILogger<WebhookIngestor> logger)
 {
-    private readonly WebhookSecrets _secrets;
-    private readonly IngestStore _store;
-    private readonly TimeProvider _time;
-    private readonly ILogger<WebhookIngestor> _logger;
-    private readonly WebhookMetrics _metrics;
-    private readonly long _maxBodyBytes;
-
-    public WebhookIngestor(WebhookSecrets secrets, IngestStore store, IOptions<IngestOptions> options, TimeProvider time,
-        WebhookMetrics metrics, ILogger<WebhookIngestor> logger)
-    {
-        _metrics = metrics;
-        _secrets = secrets;
-        _store = store;
-        _time = time;
-        _logger = logger;
-        _maxBodyBytes = options.Value.MaxBodyBytes;
-    }
+    private readonly long _maxBodyBytes = options.Value.MaxBodyBytes;
 
     public async Task<IngestOutcome> IngestAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -54,7 +39,7 @@ public sealed class WebhookIngestor
         var signature = request.Headers[CalSignature.HeaderName];
         var check = signature.Count > 1
             ? SignatureCheck.Malformed
-            : CalSignature.Verify(body, signature.Count == 1 ? signature[0] : null, _secrets.KeysFor(connectionId));
+            : CalSignature.Verify(body, signature.Count == 1 ? signature[0] : null, secrets.KeysFor(connectionId));
         if (check != SignatureCheck.Valid)
         {
             return Reject(check switch
@@ -74,7 +59,7 @@ public sealed class WebhookIngestor
             return Reject(IngestStatus.InvalidConnectionId, body.Length, problem);
         }
 
-        var receivedAt = _time.GetUtcNow();
+        var receivedAt = time.GetUtcNow();
         var message = new QueuedWebhook
         {
             EventId = Guid.CreateVersion7(receivedAt).ToString("N"),
@@ -86,30 +71,30 @@ public sealed class WebhookIngestor
         };
         var trigger = LoggableTrigger(delivery.TriggerEvent);
         // From here on every log line of this event carries its id (in Application Insights: CalEventId).
-        using var eventScope = _logger.BeginEventScope(message.EventId);
+        using var eventScope = logger.BeginEventScope(message.EventId);
         StoredEvent stored;
         try
         {
             // Not the request's token: once verified, the event is stored even if Cal.com hangs up.
-            stored = await _store.StoreAsync(message).ConfigureAwait(false);
+            stored = await store.StoreAsync(message).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            IngestLog.StorageFailed(_logger, ex, body.Length, trigger);
-            _metrics.Rejected("storage_unavailable");
+            IngestLog.StorageFailed(logger, ex, body.Length, trigger);
+            metrics.Rejected("storage_unavailable");
             return new IngestOutcome(IngestStatus.StorageUnavailable, BodyBytes: body.Length, ClaimedConnectionId: connectionId);
         }
 
-        IngestLog.Accepted(_logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
+        IngestLog.Accepted(logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
             (stored.Message.BodyBlob is null ? "inline" : "in blob") + (stored.InFallback ? " in the fallback account" : ""));
-        _metrics.Accepted(trigger);
+        metrics.Accepted(trigger);
         return new IngestOutcome(IngestStatus.Accepted, message.EventId);
     }
 
     private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? detail = null, string? claimedConnectionId = null)
     {
-        IngestLog.Rejected(_logger, status, bodyBytes);
-        _metrics.Rejected(status.ToString());
+        IngestLog.Rejected(logger, status, bodyBytes);
+        metrics.Rejected(status.ToString());
         var claimed = claimedConnectionId is not null && ConnectionId.IsValid(claimedConnectionId, out _) ? claimedConnectionId : null;
         return new IngestOutcome(status, Detail: detail, BodyBytes: bodyBytes, ClaimedConnectionId: claimed);
     }

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Connections;
@@ -6,6 +5,7 @@ using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CalWebhookFunctions.Operations;
 
@@ -22,7 +22,7 @@ public sealed class ConnectionList(ConnectionStore store)
     /// <summary>Whether a <c>GET /api/connections</c> asks for the list: it names no <c>id</c>.</summary>
     public static bool IsListRequest(HttpRequest request) => ConnectionRoute.QueryValues(request.QueryString.Value, "id").Count == 0;
 
-    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ListPage<ConnectionBody>>, BadRequest<ErrorBody>, JsonHttpResult<ErrorBody>>> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var query = ListQuery.Read(request, "limit", "continuation");
         var limit = query.Limit();
@@ -58,12 +58,6 @@ public sealed class ConnectionList(ConnectionStore store)
         {
             return ConnectionResults.StorageUnavailable();
         }
-        return TypedResults.Json(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)),
-            ConnectionListJsonContext.Default.ListPageConnectionBody);
+        return TypedResults.Ok(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)));
     }
 }
-
-/// <summary>Items exactly as <c>GET /api/connections/{id}</c> writes them (camelCase, nulls left out).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ListPage<ConnectionBody>))]
-internal sealed partial class ConnectionListJsonContext : JsonSerializerContext;

@@ -1,12 +1,16 @@
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Connections;
+using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Subscriptions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace CalWebhookFunctions.Operations;
+
+using PauseAnswer = Results<Ok<PauseBody>, NotFound<ErrorBody>, BadRequest<ErrorBody>, ConnectionBusy, JsonHttpResult<ErrorBody>>;
 
 /// <summary>
 /// <c>POST /api/connections/{id}/pause</c> and <c>/resume</c> (and the query forms <c>/api/connections/pause?id=…</c>,
@@ -21,30 +25,30 @@ public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider 
     private const int WriteTries = 5;
 
     [Function("PauseConnection")]
-    public Task<IResult> Pause(
+    public Task<PauseAnswer> Pause(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/{connectionId}/pause")] HttpRequest request,
         string connectionId, CancellationToken cancellationToken) =>
         SetAsync(ConnectionRoute.FromPath(request, connectionId, "pause"), paused: true, cancellationToken);
 
     [Function("PauseConnectionByQuery")]
-    public Task<IResult> PauseByQuery(
+    public Task<PauseAnswer> PauseByQuery(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/pause")] HttpRequest request,
         CancellationToken cancellationToken) =>
         SetAsync(ConnectionRoute.FromQuery(request), paused: true, cancellationToken);
 
     [Function("ResumeConnection")]
-    public Task<IResult> Resume(
+    public Task<PauseAnswer> Resume(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/{connectionId}/resume")] HttpRequest request,
         string connectionId, CancellationToken cancellationToken) =>
         SetAsync(ConnectionRoute.FromPath(request, connectionId, "resume"), paused: false, cancellationToken);
 
     [Function("ResumeConnectionByQuery")]
-    public Task<IResult> ResumeByQuery(
+    public Task<PauseAnswer> ResumeByQuery(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "connections/resume")] HttpRequest request,
         CancellationToken cancellationToken) =>
         SetAsync(ConnectionRoute.FromQuery(request), paused: false, cancellationToken);
 
-    private async Task<IResult> SetAsync(ConnectionIdResult named, bool paused, CancellationToken cancellationToken)
+    private async Task<PauseAnswer> SetAsync(ConnectionIdResult named, bool paused, CancellationToken cancellationToken)
     {
         if (named.Id is not { } id)
         {
@@ -87,8 +91,7 @@ public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider 
         }
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<PauseBody> Answer(ConnectionRecord record) =>
-        TypedResults.Json(new PauseBody(record.ConnectionId, record.Paused, record.UpdatedAt), PauseJsonContext.Default.PauseBody);
+    private static Ok<PauseBody> Answer(ConnectionRecord record) => TypedResults.Ok(new PauseBody(record.ConnectionId, record.Paused, record.UpdatedAt));
 
     [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Connection {ConnectionId} paused: {Paused}")]
     private static partial void Changed(ILogger logger, string connectionId, bool paused);
@@ -99,7 +102,3 @@ public sealed record PauseBody(
     [property: JsonPropertyName("connectionId")] string ConnectionId,
     [property: JsonPropertyName("paused")] bool Paused,
     [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt);
-
-[JsonSerializable(typeof(PauseBody))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class PauseJsonContext : JsonSerializerContext;

@@ -29,20 +29,7 @@ public sealed class ConsoleAssets
         [".js"] = "text/javascript; charset=utf-8",
     };
 
-    private readonly Dictionary<string, ConsoleAsset> _assets;
-
-    public ConsoleAssets()
-    {
-        var assembly = typeof(ConsoleAssets).Assembly;
-        _assets = assembly.GetManifestResourceNames()
-            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
-            .Select(name => Load(assembly, name))
-            .ToDictionary(asset => asset.Name, StringComparer.Ordinal);
-        if (!_assets.ContainsKey(PageName))
-        {
-            throw new InvalidOperationException($"The console page {ResourcePrefix}{PageName} is not embedded in the assembly.");
-        }
-    }
+    private readonly Dictionary<string, ConsoleAsset> _assets = LoadAll();
 
     public ConsoleAsset Page => _assets[PageName];
 
@@ -52,6 +39,18 @@ public sealed class ConsoleAssets
     /// <summary>A file the page loads, or null for any other name (the page is not an asset).</summary>
     public ConsoleAsset? Find(string name) =>
         name != PageName && _assets.TryGetValue(name, out var asset) ? asset : null;
+
+    private static Dictionary<string, ConsoleAsset> LoadAll()
+    {
+        var assembly = typeof(ConsoleAssets).Assembly;
+        var assets = assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            .Select(name => Load(assembly, name))
+            .ToDictionary(asset => asset.Name, StringComparer.Ordinal);
+        return assets.ContainsKey(PageName)
+            ? assets
+            : throw new InvalidOperationException($"The console page {ResourcePrefix}{PageName} is not embedded in the assembly.");
+    }
 
     private static ConsoleAsset Load(Assembly assembly, string resourceName)
     {

@@ -1,5 +1,6 @@
 using CalWebhookFunctions.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
 namespace CalWebhookFunctions.Operations;
@@ -12,7 +13,7 @@ namespace CalWebhookFunctions.Operations;
 public sealed class ConsoleFunctions(ConsoleAssets assets)
 {
     [Function("ConsolePage")]
-    public IResult Page(
+    public Results<RedirectHttpResult, ConsoleFileResult> Page(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "console")] HttpRequest request) =>
         // With a trailing slash the page's relative links would point one folder too deep.
         request.Path.Value?.EndsWith('/') == true
@@ -20,20 +21,20 @@ public sealed class ConsoleFunctions(ConsoleAssets assets)
             : new ConsoleFileResult(assets.Page);
 
     [Function("ConsoleAsset")]
-    public IResult Asset(
+    public Results<ConsoleFileResult, ConsoleAssetNotFound> Asset(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "console/{asset}")] HttpRequest request,
         string asset) =>
         assets.Find(asset) is { } file
             ? new ConsoleFileResult(file)
-            : new NotFound(string.Join(", ", assets.AssetNames));
+            : new ConsoleAssetNotFound(string.Join(", ", assets.AssetNames));
+}
 
-    private sealed class NotFound(string known) : IResult
+/// <summary>The 404 of a file the console does not have: the error body, with the console's headers.</summary>
+public sealed class ConsoleAssetNotFound(string known) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
     {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            ConsoleHeaders.Apply(httpContext.Response);
-            return ApiResults.Error(StatusCodes.Status404NotFound, "asset_not_found",
-                $"The console has no such file. Its files: {known}.").ExecuteAsync(httpContext);
-        }
+        ConsoleHeaders.Apply(httpContext.Response);
+        return ApiResults.NotFound("asset_not_found", $"The console has no such file. Its files: {known}.").ExecuteAsync(httpContext);
     }
 }

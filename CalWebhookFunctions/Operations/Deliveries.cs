@@ -5,6 +5,7 @@ using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
 namespace CalWebhookFunctions.Operations;
@@ -20,19 +21,19 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
     private static readonly string[] ListParameters = ["connectionId", "status", "trigger", "since", "until", "limit", "continuation"];
 
     [Function("ListDeliveries")]
-    public async Task<IResult> List(
+    public async Task<Results<Ok<ListPage<DeliveryItem>>, BadRequest<ErrorBody>, JsonHttpResult<ErrorBody>>> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "deliveries")] HttpRequest request, CancellationToken cancellationToken)
     {
         var query = ListQuery.Read(request, ListParameters);
         var connectionId = query.Text("connectionId");
         if (connectionId is not null && !ConnectionId.IsValid(connectionId, out var problem))
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_query", $"'connectionId': {problem}.");
+            return ApiResults.BadRequest("invalid_query", $"'connectionId': {problem}.");
         }
         var trigger = query.Text("trigger");
         if (trigger is not null && (trigger.Length > 64 || !SettingChecks.TriggerName().IsMatch(trigger)))
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_query", "'trigger' must be a Cal.com trigger such as BOOKING_CREATED.");
+            return ApiResults.BadRequest("invalid_query", "'trigger' must be a Cal.com trigger such as BOOKING_CREATED.");
         }
         var filter = new DeliveryFilter(connectionId, query.OneOf("status", [.. DeliveryStatus.All]), trigger, query.Time("since"), query.Time("until"));
         var limit = query.Limit();
@@ -43,38 +44,37 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
         }
         if (filter.Since >= filter.Until)
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_query", "'since' must be before 'until'.");
+            return ApiResults.BadRequest("invalid_query", "'since' must be before 'until'.");
         }
-        return await StorageAsync(async () =>
+        try
         {
             var page = await reader.ListAsync(filter, from, limit, cancellationToken);
-            return TypedResults.Json(new ListPage<DeliveryItem>([.. page.Items.Select(DeliveryItem.From)], ContinuationToken.Issue(filter.Scope, page.Next)),
-                DeliveriesJsonContext.Default.ListPageDeliveryItem);
-        });
+            return TypedResults.Ok(new ListPage<DeliveryItem>([.. page.Items.Select(DeliveryItem.From)], ContinuationToken.Issue(filter.Scope, page.Next)));
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            return StorageUnavailable();
+        }
     }
 
     [Function("GetDelivery")]
-    public async Task<IResult> Get(
+    public Task<Results<Ok<DeliveryDetail>, BadRequest<ErrorBody>, NotFound<ErrorBody>, JsonHttpResult<ErrorBody>>> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "deliveries/{eventId}")] HttpRequest request, string eventId,
-        CancellationToken cancellationToken)
-    {
-        return await WithEntryAsync(eventId, withBody: false, async entry =>
+        CancellationToken cancellationToken) =>
+        WithEntryAsync<Ok<DeliveryDetail>>(eventId, withBody: false, async entry =>
         {
             var attempts = await reader.AttemptsAsync(entry, cancellationToken);
-            return TypedResults.Json(new DeliveryDetail(DeliveryItem.From(entry), [.. attempts.Select(DeliveryAttempt.From)]),
-                DeliveriesJsonContext.Default.DeliveryDetail);
+            return TypedResults.Ok(new DeliveryDetail(DeliveryItem.From(entry), [.. attempts.Select(DeliveryAttempt.From)]));
         }, cancellationToken);
-    }
 
+    /// <summary>The bytes as a download; 410 once they are no longer retained.</summary>
     [Function("GetDeliveryPayload")]
-    public async Task<IResult> Payload(
+    public Task<Results<FileContentHttpResult, BadRequest<ErrorBody>, NotFound<ErrorBody>, JsonHttpResult<ErrorBody>>> Payload(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "deliveries/{eventId}/payload")] HttpRequest request, string eventId,
-        CancellationToken cancellationToken)
-    {
-        return await WithEntryAsync(eventId, withBody: true, async entry =>
+        CancellationToken cancellationToken) =>
+        WithEntryAsync<FileContentHttpResult>(eventId, withBody: true, async entry =>
         {
-            var body = entry.Body ?? await ReadBlobAsync(entry, cancellationToken);
-            if (body is null)
+            if ((entry.Body ?? await ReadBlobAsync(entry, cancellationToken)) is not { } body)
             {
                 return PayloadGone(eventId);
             }
@@ -83,18 +83,17 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
             request.HttpContext.Response.Headers.CacheControl = "no-store";
             return TypedResults.File(body, ContentTypeOf(entry), fileDownloadName: eventId + ".payload");
         }, cancellationToken);
-    }
 
     /// <summary>
     /// Enqueues the event once more (fresh schedule, same webhook-id, past the delivered mark; a live claim still stops a
-    /// concurrent send), then marks its log entry pending. A failure after the enqueue leaves the event queued: nothing is lost.
+    /// concurrent send), then marks its log entry pending. A failure after the enqueue leaves the event queued: nothing is
+    /// lost. 410 once the payload is no longer retained.
     /// </summary>
     [Function("RedeliverDelivery")]
-    public async Task<IResult> Redeliver(
+    public Task<Results<Accepted<RedeliverAccepted>, BadRequest<ErrorBody>, NotFound<ErrorBody>, JsonHttpResult<ErrorBody>>> Redeliver(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "deliveries/{eventId}/redeliver")] HttpRequest request, string eventId,
-        CancellationToken cancellationToken)
-    {
-        return await WithEntryAsync(eventId, withBody: true, async entry =>
+        CancellationToken cancellationToken) =>
+        WithEntryAsync<Accepted<RedeliverAccepted>>(eventId, withBody: true, async entry =>
         {
             if (entry.Body is null && (entry.BodyBlob is null
                 || !(await storage.Container(StorageNames.PayloadContainer).GetBlobClient(entry.BodyBlob).ExistsAsync(cancellationToken)).Value))
@@ -110,25 +109,38 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
             {
                 // The event is queued; its next outcome brings the log up to date.
             }
-            return TypedResults.Json(new RedeliverAccepted(eventId, DeliveryStatus.Pending), DeliveriesJsonContext.Default.RedeliverAccepted,
-                statusCode: StatusCodes.Status202Accepted);
+            return TypedResults.Accepted((string?)null, new RedeliverAccepted(eventId, DeliveryStatus.Pending));
         }, cancellationToken);
-    }
 
     /// <summary>
     /// The answer for one event id: 400 when malformed, 404 when the log has no such event, 503 when storage fails, else
-    /// what <paramref name="found"/> makes of its entry.
+    /// what <paramref name="found"/> makes of its entry (its answer, or 410 when the payload is gone).
     /// </summary>
-    private async Task<IResult> WithEntryAsync(string eventId, bool withBody, Func<DeliveryLogEntry, Task<IResult>> found,
+    private async Task<Results<TFound, BadRequest<ErrorBody>, NotFound<ErrorBody>, JsonHttpResult<ErrorBody>>> WithEntryAsync<TFound>(
+        string eventId, bool withBody, Func<DeliveryLogEntry, Task<Results<TFound, JsonHttpResult<ErrorBody>>>> found,
         CancellationToken cancellationToken)
+        where TFound : IResult
     {
         if (InvalidEventId(eventId) is { } invalid)
         {
             return invalid;
         }
-        return await StorageAsync(async () => await reader.FindAsync(eventId, withBody, cancellationToken) is { } entry
-            ? await found(entry)
-            : NotFound(eventId));
+        try
+        {
+            if (await reader.FindAsync(eventId, withBody, cancellationToken) is not { } entry)
+            {
+                return NotFound(eventId);
+            }
+            return (await found(entry)).Result switch
+            {
+                TFound answer => answer,
+                var gone => (JsonHttpResult<ErrorBody>)gone,
+            };
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            return StorageUnavailable();
+        }
     }
 
     /// <summary>The queue message that sends a logged event again, as ingest stored it, with a fresh schedule.</summary>
@@ -178,29 +190,22 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
     private static string ContentTypeOf(DeliveryLogEntry entry) =>
         entry.ContentType is { } value && MediaTypeHeaderValue.TryParse(value, out var parsed) ? parsed.ToString() : "application/octet-stream";
 
-    private static IResult? InvalidEventId(string eventId) => DeliveryLogKeys.IsEventId(eventId)
+    private static BadRequest<ErrorBody>? InvalidEventId(string eventId) => DeliveryLogKeys.IsEventId(eventId)
         ? null
-        : ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_event_id",
+        : ApiResults.BadRequest("invalid_event_id",
             "The event id must be 32 hexadecimal digits, as ReceiveCalWebhook answered it ({\"status\":\"accepted\",\"id\":\"…\"}).");
 
-    private static IResult NotFound(string eventId) => ApiResults.Error(StatusCodes.Status404NotFound, "delivery_not_found",
+    private static NotFound<ErrorBody> NotFound(string eventId) => ApiResults.NotFound("delivery_not_found",
         $"The delivery log has no event {eventId}. The log starts at an event's first delivery attempt: an event still waiting in "
         + "the queue for its first pick-up is not in it yet (GET /api/stats shows the queue depth and the oldest pending age), and "
         + "entries older than Deliveries__RetentionDays are removed.");
 
-    private static IResult PayloadGone(string eventId) => ApiResults.Error(StatusCodes.Status410Gone, "payload_expired",
+    private static JsonHttpResult<ErrorBody> PayloadGone(string eventId) => ApiResults.Error(StatusCodes.Status410Gone, "payload_expired",
         $"The payload of event {eventId} is no longer retained.");
 
-    private static async Task<IResult> StorageAsync(Func<Task<IResult>> read)
-    {
-        try
-        {
-            return await read().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RequestFailedException or Azure.Data.Tables.TableTransactionFailedException || StorageAccount.IsUnavailable(ex))
-        {
-            return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable",
-                "Storage did not answer; nothing was changed that was not completed. Try again shortly.");
-        }
-    }
+    private static bool IsStorageFailure(Exception ex) =>
+        ex is RequestFailedException or Azure.Data.Tables.TableTransactionFailedException || StorageAccount.IsUnavailable(ex);
+
+    private static JsonHttpResult<ErrorBody> StorageUnavailable() =>
+        ApiResults.StorageUnavailable("Storage did not answer; nothing was changed that was not completed. Try again shortly.");
 }

@@ -51,9 +51,3 @@ public sealed record DeliveryDetail : DeliveryItem
 public sealed record RedeliverAccepted(
     [property: JsonPropertyName("eventId")] string EventId,
     [property: JsonPropertyName("status")] string Status);
-
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(ListPage<DeliveryItem>))]
-[JsonSerializable(typeof(DeliveryDetail))]
-[JsonSerializable(typeof(RedeliverAccepted))]
-internal sealed partial class DeliveriesJsonContext : JsonSerializerContext;

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CalWebhookFunctions.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CalWebhookFunctions.Operations;
 
@@ -147,9 +148,7 @@ public sealed partial class ListQuery
     }
 
     /// <summary>The 400 for the first problem, or null when the query is fine.</summary>
-    public IResult? Error() => _problems.Count == 0
-        ? null
-        : ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_query", _problems[0]);
+    public BadRequest<ErrorBody>? Error() => _problems.Count == 0 ? null : ApiResults.BadRequest("invalid_query", _problems[0]);
 }
 
 /// <summary>
@@ -162,7 +161,7 @@ public static class ContinuationToken
 
     public static string? Issue(string scope, ListPosition? next) =>
         next is null ? null : Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(
-            new Envelope(ScopeHash(scope), next.PartitionKey, next.RowKey), ListJsonContext.Default.Envelope));
+            new Envelope(ScopeHash(scope), next.PartitionKey, next.RowKey), OperationsJson.Default.Envelope));
 
     public static bool TryOpen(string token, string scope, out ListPosition? position)
     {
@@ -173,7 +172,7 @@ public static class ContinuationToken
         }
         try
         {
-            var envelope = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), ListJsonContext.Default.Envelope);
+            var envelope = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), OperationsJson.Default.Envelope);
             if (envelope is null || envelope.Scope != ScopeHash(scope) || (envelope.PartitionKey is null && envelope.RowKey is null))
             {
                 return false;
@@ -194,6 +193,3 @@ public static class ContinuationToken
         [property: JsonPropertyName("p")] string? PartitionKey,
         [property: JsonPropertyName("r")] string? RowKey);
 }
-
-[JsonSerializable(typeof(ContinuationToken.Envelope))]
-internal sealed partial class ListJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Net.Http.Headers;
 
@@ -16,7 +17,7 @@ public sealed class GetOpenApiDocument
     public const string CacheControl = "public, max-age=300";
 
     [Function(nameof(GetOpenApiDocument))]
-    public IResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request)
+    public FileContentHttpResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.HttpContext.Response.Headers.CacheControl = CacheControl;

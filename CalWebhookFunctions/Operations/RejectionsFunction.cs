@@ -4,6 +4,7 @@ using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Operations.Rejections;
 using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
 namespace CalWebhookFunctions.Operations;
@@ -17,7 +18,7 @@ namespace CalWebhookFunctions.Operations;
 public sealed class GetRejections(RejectionStore store)
 {
     [Function(nameof(GetRejections))]
-    public async Task<IResult> Run(
+    public async Task<Results<Ok<ListPage<RejectionItem>>, BadRequest<ErrorBody>, JsonHttpResult<ErrorBody>>> Run(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "rejections")] HttpRequest request,
         CancellationToken cancellationToken)
     {
@@ -33,12 +34,11 @@ public sealed class GetRejections(RejectionStore store)
         try
         {
             var (rows, next) = await store.ListAsync(since, after, limit, cancellationToken);
-            var page = new ListPage<RejectionItem>([.. rows.Select(ItemOf)], ContinuationToken.Issue(scope, next));
-            return TypedResults.Json(page, RejectionsJsonContext.Default.ListPageRejectionItem);
+            return TypedResults.Ok(new ListPage<RejectionItem>([.. rows.Select(ItemOf)], ContinuationToken.Issue(scope, next)));
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
-            return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Table storage did not answer; retry later.");
+            return ApiResults.StorageUnavailable("Table storage did not answer; retry later.");
         }
     }
 
@@ -61,6 +61,3 @@ public sealed record RejectionItem(
     [property: JsonPropertyName("connectionId")] string? ConnectionId,
     [property: JsonPropertyName("bodyBytes")] long? BodyBytes,
     [property: JsonPropertyName("contentType")] string? ContentType);
-
-[JsonSerializable(typeof(ListPage<RejectionItem>))]
-internal sealed partial class RejectionsJsonContext : JsonSerializerContext;

@@ -3,6 +3,7 @@ using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Operations.Stats;
 using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
 namespace CalWebhookFunctions.Operations;
@@ -20,7 +21,7 @@ public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider ti
     public static readonly TimeSpan Window = TimeSpan.FromHours(23);
 
     [Function(nameof(GetStats))]
-    public async Task<IResult> Run(
+    public async Task<Results<Ok<StatsBody>, BadRequest<ErrorBody>, JsonHttpResult<ErrorBody>>> Run(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "stats")] HttpRequest request,
         CancellationToken cancellationToken)
     {
@@ -63,11 +64,11 @@ public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider ti
                 latency,
                 [.. Enumerable.Range(0, 24).Select(i => since.AddHours(i)).Select(hour => new HourBody(hour,
                     stats.Get(hour, "status:accepted"), stats.Get(hour, "status:delivered"), stats.Get(hour, "status:dead_lettered")))]);
-            return TypedResults.Json(body, StatsRouteJsonContext.Default.StatsBody);
+            return TypedResults.Ok(body);
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
-            return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage did not answer; retry later.");
+            return ApiResults.StorageUnavailable("Storage did not answer; retry later.");
         }
     }
 }
@@ -97,6 +98,3 @@ public sealed record LatencyBody(
     [property: JsonPropertyName("p50")] double P50,
     [property: JsonPropertyName("p95")] double P95,
     [property: JsonPropertyName("count")] long Count);
-
-[JsonSerializable(typeof(StatsBody))]
-internal sealed partial class StatsRouteJsonContext : JsonSerializerContext;

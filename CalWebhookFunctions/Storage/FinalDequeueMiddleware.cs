@@ -23,8 +23,6 @@ public sealed partial class FinalDequeueMiddleware(StorageAccount storage, ILogg
     /// <summary>host.json's <c>extensions.queues.maxDequeueCount</c> (a test keeps the two equal).</summary>
     public const int HostMaxDequeueCount = 5;
 
-    public const string PoisonSuffix = "-poison";
-
     /// <summary>The queue each queue-triggered function reads, as its trigger attribute names it (a test checks every one against functions.metadata).</summary>
     private static readonly FrozenDictionary<string, string> Queues = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -58,11 +56,10 @@ public sealed partial class FinalDequeueMiddleware(StorageAccount storage, ILogg
         }
         catch (Exception failure)
         {
-            var poison = queueName + PoisonSuffix;
+            var poison = queueName + DeadLetters.PoisonSuffix;
             try
             {
-                await PendingWebhooks.SendAsync(storage.Queue(poison), message.Body.ToArray(), null, CancellationToken.None)
-                    .ConfigureAwait(false);
+                await DeadLetters.ParkAsync(storage, queueName, message.Body.ToArray(), CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception parkFailure)
             {

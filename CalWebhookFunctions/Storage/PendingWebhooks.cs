@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace CalWebhookFunctions.Storage;
 
@@ -84,11 +85,11 @@ public sealed class PendingWebhooks
         }
     }
 
-    /// <summary>Sends serialized message bytes to a queue, creating the queue on first use.</summary>
-    public static Task SendAsync(QueueClient queue, byte[] json, TimeSpan? visibilityDelay, CancellationToken cancellationToken) =>
-        MissingResource.CreateAndRetryAsync(
+    /// <summary>Sends serialized message bytes to a queue, never expiring, creating the queue on first use.</summary>
+    public static async Task<SendReceipt> SendAsync(QueueClient queue, byte[] json, TimeSpan? visibilityDelay, CancellationToken cancellationToken) =>
+        (await MissingResource.CreateAndRetryAsync(
             () => queue.SendMessageAsync(new BinaryData(json), visibilityDelay, NeverExpires, cancellationToken),
-            () => queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+            () => queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false)).Value;
 
     /// <summary>The raw body of an event, from the message or from its blob.</summary>
     public async Task<byte[]> ReadBodyAsync(QueuedWebhook message, CancellationToken cancellationToken = default)

@@ -12,6 +12,8 @@ public static class StorageRegistration
         services.AddAzureClientsCore();
         services.AddSingleton(sp => StorageAccount.FromConfiguration(configuration, sp.GetRequiredService<AzureComponentFactory>()));
         services.AddSingleton<PendingWebhooks>();
+        services.AddSingleton<DeadLetters>();
+        services.AddSingleton<Redelivery>();
         // Creates the queues, tables and container at start, in the background (see StorageInitializer).
         services.AddSingleton<StorageInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageInitializer>());

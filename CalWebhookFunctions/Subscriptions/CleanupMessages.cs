@@ -9,7 +9,7 @@ namespace CalWebhookFunctions.Subscriptions;
 public sealed class CleanupMessages(StorageAccount storage)
 {
     /// <summary>Where cleanups go that no configured credential could finish (the host's poison queue name for the trigger).</summary>
-    public const string PoisonQueueName = StorageNames.CleanupQueue + "-poison";
+    public const string PoisonQueueName = StorageNames.CleanupQueue + DeadLetters.PoisonSuffix;
 
     /// <summary>Delays between CleanUpSubscription's attempts; when they are used up the message is dead-lettered.</summary>
     public static readonly IReadOnlyList<TimeSpan> RetrySchedule =
@@ -19,20 +19,12 @@ public sealed class CleanupMessages(StorageAccount storage)
     ];
 
     private readonly QueueClient _queue = storage.Queue(StorageNames.CleanupQueue);
-    private readonly QueueClient _poison = storage.Queue(PoisonQueueName);
 
     public QueueClient Queue => _queue;
 
-    public QueueClient Poison => _poison;
-
     /// <summary>Queues <paramref name="message"/>; the receipt lets the sender withdraw it (<see cref="WithdrawAsync"/>).</summary>
-    public async Task<SendReceipt> EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken)
-    {
-        var response = await MissingResource.CreateAndRetryAsync(
-            () => _queue.SendMessageAsync(new BinaryData(Serialize(message)), delay, PendingWebhooks.NeverExpires, cancellationToken),
-            () => _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.Value;
-    }
+    public Task<SendReceipt> EnqueueAsync(CleanupMessage message, TimeSpan? delay, CancellationToken cancellationToken) =>
+        PendingWebhooks.SendAsync(_queue, Serialize(message), delay, cancellationToken);
 
     /// <summary>Takes back a message queued with <see cref="EnqueueAsync"/> whose work was done at once (gone already is fine).</summary>
     public async Task WithdrawAsync(SendReceipt receipt, CancellationToken cancellationToken)
@@ -46,9 +38,6 @@ public sealed class CleanupMessages(StorageAccount storage)
             // Already picked up by CleanUpSubscription, which finds the subscription gone.
         }
     }
-
-    public Task DeadLetterAsync(byte[] content, CancellationToken cancellationToken) =>
-        PendingWebhooks.SendAsync(_poison, content, null, cancellationToken);
 
     public static byte[] Serialize(CleanupMessage message) =>
         JsonSerializer.SerializeToUtf8Bytes(message, SubscriptionsJsonContext.Default.CleanupMessage);

@@ -16,8 +16,8 @@ public enum LeaseWrite
 }
 
 /// <summary>
-/// Takes leases on connection rows. A lease is the row's <see cref="ConnectionRecord.ClaimId"/> with an expiry,
-/// written with an ETag-conditional write, so at most one request at a time changes a connection's Cal.com
+/// Takes leases on connection rows: a <see cref="TableLease{TRow}"/> on the row's <see cref="ConnectionRecord.ClaimId"/>
+/// and <see cref="ConnectionRecord.ClaimedUntil"/>, so at most one request at a time changes a connection's Cal.com
 /// subscription; a crashed holder's lease lapses after <see cref="Duration"/>.
 /// </summary>
 public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, ILogger<ConnectionLeases> logger)
@@ -30,10 +30,12 @@ public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, I
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(150);
 
+    private readonly TableLease<ConnectionRecord> _lease = new(store.Rows, time);
+
     public TimeProvider Time => time;
 
     /// <summary>Whether a request other than the caller holds a live lease on the row.</summary>
-    public bool HeldByOther(ConnectionRecord row) => row.ClaimId is not null && row.ClaimedUntil > time.GetUtcNow();
+    public bool HeldByOther(ConnectionRecord row) => _lease.IsLive(row);
 
     /// <summary>Waits a poll interval for another holder; false once <paramref name="waitUntil"/> has passed.</summary>
     public async Task<bool> WaitAsync(DateTimeOffset waitUntil, CancellationToken cancellationToken)
@@ -55,21 +57,24 @@ public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, I
     {
         var now = time.GetUtcNow();
         var row = read is null || read.IsRemoved
-            ? new ConnectionRecord { ConnectionId = connectionId, CreatedAt = now, PartitionKey = read?.PartitionKey ?? "", ETag = read?.ETag ?? default }
+            ? new ConnectionRecord
+            {
+                ConnectionId = connectionId,
+                PartitionKey = ConnectionRecord.PartitionKeyFor(connectionId),
+                CreatedAt = now,
+                ETag = read?.ETag ?? default, // none: inserted; a tombstone's: replaced
+            }
             : read;
         if (row.State == ConnectionRecord.States.Active)
         {
             row.AppliedAt ??= row.UpdatedAt; // a row written before AppliedAt existed
         }
         prepare(row);
-        row.ClaimId = Guid.NewGuid().ToString("N");
-        row.ClaimedUntil = now + Duration;
         row.State = ConnectionRecord.States.Pending;
         row.UpdatedAt = now;
-        var taken = read is null
-            ? await store.TryInsertAsync(row, cancellationToken).ConfigureAwait(false)
-            : await store.TryReplaceAsync(row, cancellationToken).ConfigureAwait(false);
-        return taken ? new ConnectionLease(store, time, logger, row) : null;
+        return await _lease.TryTakeAsync(row, Duration, cancellationToken).ConfigureAwait(false)
+            ? new ConnectionLease(_lease, store, logger, row)
+            : null;
     }
 }
 
@@ -79,21 +84,21 @@ public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, I
 /// </summary>
 public sealed class ConnectionLease : IAsyncDisposable
 {
+    private readonly TableLease<ConnectionRecord> _lease;
     private readonly ConnectionStore _store;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly ITimer _renewal;
     private bool _ended;
 
-    internal ConnectionLease(ConnectionStore store, TimeProvider time, ILogger logger, ConnectionRecord row)
+    internal ConnectionLease(TableLease<ConnectionRecord> lease, ConnectionStore store, ILogger logger, ConnectionRecord row)
     {
+        _lease = lease;
         _store = store;
-        _time = time;
         _logger = logger;
         Row = row;
         var every = ConnectionLeases.Duration / 3;
-        _renewal = time.CreateTimer(_ => _ = RenewAsync(), null, every, every);
+        _renewal = lease.Time.CreateTimer(_ => _ = RenewAsync(), null, every, every);
     }
 
     /// <summary>The row as last written under the lease.</summary>
@@ -124,11 +129,11 @@ public sealed class ConnectionLease : IAsyncDisposable
                 // Changed on a copy: when the write fails, the row held (and released) stays what storage has.
                 var next = Row.Copy();
                 change(next);
-                var now = _time.GetUtcNow();
-                next.UpdatedAt = now;
-                next.ClaimedUntil = release ? null : now + ConnectionLeases.Duration;
-                next.ClaimId = release ? null : next.ClaimId;
-                if (await _store.TryReplaceAsync(next, cancellationToken).ConfigureAwait(false))
+                next.UpdatedAt = _lease.Time.GetUtcNow();
+                var written = release
+                    ? await _lease.TryReleaseAsync(next, cancellationToken).ConfigureAwait(false)
+                    : await _lease.TryRenewAsync(next, ConnectionLeases.Duration, cancellationToken).ConfigureAwait(false);
+                if (written)
                 {
                     Row = next;
                     _ended = release;
@@ -157,8 +162,7 @@ public sealed class ConnectionLease : IAsyncDisposable
             {
                 return;
             }
-            Row.ClaimedUntil = _time.GetUtcNow() + ConnectionLeases.Duration;
-            IsLost = !await _store.TryReplaceAsync(Row, CancellationToken.None).ConfigureAwait(false);
+            IsLost = !await _lease.TryRenewAsync(Row, ConnectionLeases.Duration, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
@@ -182,9 +186,7 @@ public sealed class ConnectionLease : IAsyncDisposable
         {
             if (!_ended && !IsLost)
             {
-                Row.ClaimId = null;
-                Row.ClaimedUntil = null;
-                await _store.TryReplaceAsync(Row, CancellationToken.None).ConfigureAwait(false);
+                await _lease.TryReleaseAsync(Row, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex) || ex is InvalidOperationException)

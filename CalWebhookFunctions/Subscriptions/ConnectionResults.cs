@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CalWebhookFunctions.Subscriptions;
 
@@ -14,21 +16,24 @@ public static class ConnectionResults
         record.ConnectionId, record.Scope, record.OrgId, record.TeamId, record.EventTypeId, record.CalWebhookId, record.SubscriberUrl,
         [.. SettingLists.Split(record.Triggers)], record.ForwardUrl, record.State, record.CreatedAt, record.UpdatedAt, record.Paused);
 
-    public static IResult Record(ConnectionRecord record, int statusCode) =>
-        TypedResults.Json(BodyOf(record), SubscriptionsJsonContext.Default.ConnectionBody, statusCode: statusCode);
+    public static Ok<ConnectionBody> Ok(ConnectionRecord record) => TypedResults.Ok(BodyOf(record));
+
+    /// <summary>201 with the connection, without a <c>Location</c> (the caller named it).</summary>
+    public static Created<ConnectionBody> Created(ConnectionRecord record) => TypedResults.Created((string?)null, BodyOf(record));
 
     /// <summary>
     /// The credential for this request: <see cref="AccessTokenHeader"/>, else <c>CalCom__ApiKey</c>, else null. False
     /// (with the answer to give) when the header is given more than once.
     /// </summary>
-    public static bool TryGetCredential(HttpRequest request, CalComOptions options, out CalCredential? credential, out IResult error)
+    public static bool TryGetCredential(HttpRequest request, CalComOptions options, out CalCredential? credential,
+        [NotNullWhen(false)] out BadRequest<ErrorBody>? error)
     {
         credential = null;
-        error = TypedResults.Ok();
+        error = null;
         var header = request.Headers[AccessTokenHeader];
         if (header.Count > 1)
         {
-            error = ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_credential", $"{AccessTokenHeader} must be given once.");
+            error = ApiResults.BadRequest("invalid_credential", $"{AccessTokenHeader} must be given once.");
             return false;
         }
         if (header.Count == 1 && !string.IsNullOrWhiteSpace(header[0]))
@@ -46,7 +51,7 @@ public static class ConnectionResults
     /// Cal.com's refusal, named: 400, 401/403 (as 403: the credential, not this API's key, was refused) and 404 pass
     /// through; other refusals and an unreachable or failing Cal.com (after retries) are 502.
     /// </summary>
-    public static IResult CalComFailure(CalComApiException ex, string advice)
+    public static JsonHttpResult<ErrorBody> CalComFailure(CalComApiException ex, string advice)
     {
         var (status, code) = ex.StatusCode switch
         {
@@ -62,22 +67,21 @@ public static class ConnectionResults
     }
 
     /// <summary>409 with <c>Retry-After</c> (1–300 s, from <paramref name="now"/> to <paramref name="claimedUntil"/>): another request holds the connection.</summary>
-    public static IResult Busy(DateTimeOffset? claimedUntil, DateTimeOffset now) =>
-        new BusyResult(Math.Clamp((int)Math.Ceiling(((claimedUntil ?? now) - now).TotalSeconds), 1, 300));
+    public static ConnectionBusy Busy(DateTimeOffset? claimedUntil, DateTimeOffset now) =>
+        new(Math.Clamp((int)Math.Ceiling(((claimedUntil ?? now) - now).TotalSeconds), 1, 300));
 
-    public static IResult NotFound() =>
-        ApiResults.Error(StatusCodes.Status404NotFound, "connection_not_found", "No connection with this id is stored.");
+    public static NotFound<ErrorBody> NotFound() => ApiResults.NotFound("connection_not_found", "No connection with this id is stored.");
 
-    public static IResult StorageUnavailable() =>
-        ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Table storage did not answer; retry later.");
+    public static JsonHttpResult<ErrorBody> StorageUnavailable() => ApiResults.StorageUnavailable("Table storage did not answer; retry later.");
+}
 
-    private sealed class BusyResult(int seconds) : IResult
+/// <summary>409 <c>registration_in_progress</c> with <c>Retry-After</c> (seconds): another request holds the connection.</summary>
+public sealed class ConnectionBusy(int seconds) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
     {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return ApiResults.Error(StatusCodes.Status409Conflict, "registration_in_progress",
-                "Another request is changing this connection's Cal.com subscription; retry after the Retry-After seconds.").ExecuteAsync(httpContext);
-        }
+        httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiResults.Conflict("registration_in_progress",
+            "Another request is changing this connection's Cal.com subscription; retry after the Retry-After seconds.").ExecuteAsync(httpContext);
     }
 }

@@ -3,11 +3,12 @@ using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CalWebhookFunctions.Subscriptions;
 
 /// <summary>The connection id a request names, or the 400 to answer instead.</summary>
-public sealed record ConnectionIdResult(string? Id, IResult? Error);
+public sealed record ConnectionIdResult(string? Id, BadRequest<ErrorBody>? Error);
 
 /// <summary>
 /// The connection id of a connection route. On the real Functions host the path is decoded by the host (every escape
@@ -27,7 +28,7 @@ public static class ConnectionRoute
         var resolved = Resolve(request, routeValue, subResource);
         if (resolved is not null && resolved.Contains('%', StringComparison.Ordinal))
         {
-            return new ConnectionIdResult(null, ApiResults.Error(StatusCodes.Status400BadRequest, "ambiguous_connection_id",
+            return new ConnectionIdResult(null, ApiResults.BadRequest("ambiguous_connection_id",
                 "After the Functions host decodes the path, this id holds a '%': it could stand for a '/' or for itself, so it " +
                 $"cannot be used in the path. Name the connection in the query instead: {QueryForm}."));
         }
@@ -40,7 +41,7 @@ public static class ConnectionRoute
         var values = QueryValues(request.QueryString.Value, "id");
         if (values.Count == 0)
         {
-            return new ConnectionIdResult(null, ApiResults.Error(StatusCodes.Status400BadRequest, "missing_connection_id",
+            return new ConnectionIdResult(null, ApiResults.BadRequest("missing_connection_id",
                 $"Name the connection: {QueryForm} (or /api/connections/<id> for an id without '/' or '%')."));
         }
         return values.Count > 1
@@ -75,8 +76,8 @@ public static class ConnectionRoute
             : new ConnectionIdResult(null, InvalidId(problem));
     }
 
-    public static IResult InvalidId(string problem) =>
-        ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_connection_id", $"The connection id is not acceptable: {problem}.");
+    public static BadRequest<ErrorBody> InvalidId(string problem) =>
+        ApiResults.BadRequest("invalid_connection_id", $"The connection id is not acceptable: {problem}.");
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

@@ -1,6 +1,7 @@
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
@@ -22,25 +23,28 @@ public enum CleanupResult
 /// <summary>
 /// Finishes the deletion of a subscription whose connection is already gone, with <c>CalCom__ApiKey</c> (the only
 /// credential there is outside a request; none is ever stored). Transient failures are retried on
-/// <see cref="CleanupMessages.RetrySchedule"/> by re-enqueueing with a visibility delay; a refusal, an
+/// <see cref="CleanupMessages.RetrySchedule"/> by re-enqueueing with a visibility delay (<see cref="Redelivery"/>); a refusal, an
 /// exhausted schedule or a missing credential dead-letters the message and logs exactly what to delete by hand.
 /// </summary>
 public sealed class SubscriptionCleaner(
     ConnectionStore store,
     ConnectionLifecycle lifecycle,
-    CleanupMessages queue,
+    DeadLetters deadLetters,
+    Redelivery redelivery,
     ConnectionLeases leases,
     IOptions<CalComOptions> options,
     ILogger<SubscriptionCleaner> logger,
     Operations.Alerts.Alerts alerts)
 {
+    private static readonly RetrySchedule Retries = new(CleanupMessages.RetrySchedule);
+
     public async Task<CleanupResult> ProcessAsync(byte[] content, CancellationToken cancellationToken)
     {
         var message = CleanupMessages.TryDeserialize(content);
         if (message is null)
         {
             SubscriptionsLog.CleanupUnreadable(logger, content.Length);
-            await queue.DeadLetterAsync(content, cancellationToken).ConfigureAwait(false);
+            await deadLetters.ParkAsync(StorageNames.CleanupQueue, content, cancellationToken).ConfigureAwait(false);
             return CleanupResult.DeadLettered;
         }
 
@@ -67,8 +71,8 @@ public sealed class SubscriptionCleaner(
         var apiKey = options.Value.ApiKey;
         if (string.IsNullOrWhiteSpace(apiKey))
         {
-            return await GiveUpAsync(message, "CalCom__ApiKey is not set, so no configured credential can delete it", cancellationToken)
-                .ConfigureAwait(false);
+            return await GiveUpAsync(message with { LastError = "CalCom__ApiKey is not set, so no configured credential can delete it" },
+                cancellationToken).ConfigureAwait(false);
         }
 
         var credential = new CalCredential(apiKey) { Source = "CalCom__ApiKey" };
@@ -138,24 +142,32 @@ public sealed class SubscriptionCleaner(
 
     private async Task<CleanupResult> RetryOrGiveUpAsync(CleanupMessage message, string error, bool transient, CancellationToken cancellationToken)
     {
-        var schedule = CleanupMessages.RetrySchedule;
-        // Attempts counts the DELETE request's own try, so attempt n+1 waits schedule[n-1].
-        var next = message.Attempts - 1;
-        if (!transient || next >= schedule.Count)
-        {
-            return await GiveUpAsync(message with { Attempts = message.Attempts + 1 },
-                transient ? $"{error} (retries exhausted)" : error, cancellationToken).ConfigureAwait(false);
-        }
         var retry = message with { Attempts = message.Attempts + 1, LastError = error };
-        await queue.EnqueueAsync(retry, schedule[next], cancellationToken).ConfigureAwait(false);
-        SubscriptionsLog.CleanupRetrying(logger, message.ConnectionId, message.WebhookId, retry.Attempts, schedule[next], LoggedUrl.RedactIn(error));
+        if (!transient)
+        {
+            return await GiveUpAsync(retry, cancellationToken).ConfigureAwait(false);
+        }
+        var exhausted = retry with { LastError = $"{error} (retries exhausted)" };
+        // Attempts counts the DELETE request's own try, so attempt n+1 waits schedule[n-1].
+        if (await redelivery.RetryAsync(StorageNames.CleanupQueue, CleanupMessages.Serialize(retry), CleanupMessages.Serialize(exhausted),
+                message.Attempts - 1, Retries, cancellationToken).ConfigureAwait(false) is not { } delay)
+        {
+            return NeedsPerson(exhausted);
+        }
+        SubscriptionsLog.CleanupRetrying(logger, message.ConnectionId, message.WebhookId, retry.Attempts, delay, LoggedUrl.RedactIn(error));
         return CleanupResult.Retrying;
     }
 
-    private async Task<CleanupResult> GiveUpAsync(CleanupMessage message, string error, CancellationToken cancellationToken)
+    private async Task<CleanupResult> GiveUpAsync(CleanupMessage dead, CancellationToken cancellationToken)
     {
-        var dead = message with { LastError = error };
-        await queue.DeadLetterAsync(CleanupMessages.Serialize(dead), cancellationToken).ConfigureAwait(false);
+        await deadLetters.ParkAsync(StorageNames.CleanupQueue, CleanupMessages.Serialize(dead), cancellationToken).ConfigureAwait(false);
+        return NeedsPerson(dead);
+    }
+
+    /// <summary>Logs (and alerts) exactly what a person must delete for a cleanup that was parked.</summary>
+    private CleanupResult NeedsPerson(CleanupMessage message)
+    {
+        var error = message.LastError ?? "";
         var scope = message.SubscriptionScope;
         var action = message.WebhookId is null
             ? $"GET <CalCom__ApiBaseUrl>/{scope.CollectionPath()}, then DELETE <CalCom__ApiBaseUrl>/{scope.CollectionPath()}/<id> for the webhook with that subscriber URL"

@@ -3,24 +3,31 @@ using System.Text.Json.Serialization;
 
 namespace CalWebhookFunctions.Subscriptions;
 
-/// <summary>A connection as GET and PUT return it: what is stored, never a secret or credential.</summary>
+/// <summary>
+/// A connection as GET and PUT (and the list) return it: what is stored, never a secret or credential. Its wire names
+/// and left-out nulls are its own attributes, so every context writes it alike.
+/// </summary>
 public sealed record ConnectionBody(
-    string ConnectionId,
-    string Scope,
-    long? OrgId,
-    long? TeamId,
-    long? EventTypeId,
-    string? CalWebhookId,
-    string SubscriberUrl,
-    IReadOnlyList<string> Triggers,
-    string? ForwardUrl,
-    string State,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt,
-    bool Paused);
+    [property: JsonPropertyName("connectionId")] string ConnectionId,
+    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("orgId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? OrgId,
+    [property: JsonPropertyName("teamId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? TeamId,
+    [property: JsonPropertyName("eventTypeId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? EventTypeId,
+    [property: JsonPropertyName("calWebhookId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CalWebhookId,
+    [property: JsonPropertyName("subscriberUrl")] string SubscriberUrl,
+    [property: JsonPropertyName("triggers")] IReadOnlyList<string> Triggers,
+    [property: JsonPropertyName("forwardUrl"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ForwardUrl,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt,
+    [property: JsonPropertyName("paused")] bool Paused);
 
 /// <summary>The 202 of a DELETE whose Cal.com subscription could not be deleted yet.</summary>
-public sealed record CleanupPendingBody(string Status, string ConnectionId, string? CalWebhookId, string Message);
+public sealed record CleanupPendingBody(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("connectionId")] string ConnectionId,
+    [property: JsonPropertyName("calWebhookId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CalWebhookId,
+    [property: JsonPropertyName("message")] string Message);
 
 /// <summary>
 /// Every JSON the Subscriptions capability reads or writes, source-generated, camelCase: its own API (the PUT body,

@@ -82,19 +82,20 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         using var stop = new CancellationTokenSource();
         var run = RunHost(setup, stop.Token);
 
-        // Three consecutive failures open the breaker; from then on nothing is attempted while the clock stands still.
+        // Three consecutive failures open the breaker, and its first probe goes right away (and fails); from then on
+        // nothing is attempted while the clock stands still.
         Assert.True(await Eventually.HoldsAsync(() => setup.Holds >= 8, TimeSpan.FromSeconds(60)), "events were not held");
-        Assert.Equal(3, setup.Attempts);
+        Assert.Equal(4, setup.Attempts);
         var holdsBeforeProbe = setup.Holds;
 
         // A probe interval passes: exactly one event goes (and fails), the rest stay held.
         setup.Clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(await Eventually.HoldsAsync(() => setup.Attempts == 4, TimeSpan.FromSeconds(60)), "no probe went");
+        Assert.True(await Eventually.HoldsAsync(() => setup.Attempts == 5, TimeSpan.FromSeconds(60)), "no probe went");
         Assert.True(await Eventually.HoldsAsync(() => setup.Holds >= holdsBeforeProbe + 8, TimeSpan.FromSeconds(60)), "events were not held again");
-        Assert.Equal(4, setup.Attempts);
+        Assert.Equal(5, setup.Attempts);
 
         // Two more failing probes: more attempts than the retry schedule allows one event, and nothing is dead-lettered.
-        for (var probe = 5; probe <= 6; probe++)
+        for (var probe = 6; probe <= 7; probe++)
         {
             setup.Clock.Advance(TimeSpan.FromSeconds(1));
             var expected = probe;
@@ -113,7 +114,7 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         var delivered = setup.Harness.Receiver.Deliveries.Where(d => d.Path.StartsWith("/app", StringComparison.Ordinal)).ToList();
         Assert.Equal(6, delivered.Select(d => d.Header("webhook-id")).Distinct().Count()); // each once
         Assert.Empty(await setup.Harness.DeadLettersAsync());
-        Assert.Equal(12, setup.Attempts); // 3 failures that opened it, 3 failed probes, 6 deliveries
+        Assert.Equal(13, setup.Attempts); // 3 failures that opened it, 4 failed probes (the first right away), 6 deliveries
         var alerts = await AlertTypesQueuedAsync(setup.Harness);
         Assert.Equal(1, alerts.Count(t => t == AlertTypes.EndpointFailing));
         Assert.Equal(1, alerts.Count(t => t == AlertTypes.EndpointRecovered));
@@ -137,7 +138,7 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         var deadLetters = await setup.Harness.DeadLettersAsync();
         Assert.All(deadLetters, d => Assert.Equal("retries_exhausted", d.DeadLetter!.Reason));
         Assert.Contains(deadLetters, d => d.DeadLetter!.LastError!.Contains("held (target_failing)", StringComparison.Ordinal));
-        Assert.True(setup.Attempts <= 4, $"{setup.Attempts} attempts: 3 to open the breaker and at most one probe");
+        Assert.True(setup.Attempts <= 5, $"{setup.Attempts} attempts: 3 to open the breaker, its first probe and at most one more");
     }
 
     [Fact]
@@ -162,7 +163,7 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     }
 
     [Fact]
-    public async Task Instances_share_the_breaker_count_failures_together_and_only_one_of_them_takes_each_probe()
+    public async Task An_instance_that_counts_the_failures_opens_the_breaker_for_all_of_them_and_only_one_takes_each_probe()
     {
         await using var setup = await StartAsync(eventCount: 0);
         var app = setup.Harness.App;
@@ -174,14 +175,17 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         var failure = AttemptResult.Answered(503);
 
         await a.RecordAsync(target, failure);
+        await a.RecordAsync(target, failure);
         await b.RecordAsync(target, failure);
-        Assert.Equal(Admission.Go, await b.AdmitAsync(target)); // two of three: still closed
-        await a.RecordAsync(target, failure); // the third, counted on the shared row by the other instance: open
+        Assert.Equal(Admission.Go, await b.AdmitAsync(target)); // two of three on a, one on b: each instance counts its own run
+        await a.RecordAsync(target, failure); // a's third in a row: open, for everyone
 
-        // Two more instances read it: held. The probe falls due while both still trust their view of the row; one takes
-        // it, the other's conditional write loses and it holds.
+        // Two more instances read it. Its first probe is due at once: one takes it, the other's conditional write loses and
+        // it holds. The next probe falls due after the interval, while both still trust their view of the row: again one.
         var c = Instance();
         var d = Instance();
+        Assert.Equal((Admission.Probe, Admission.Hold), (await c.AdmitAsync(target), await d.AdmitAsync(target)));
+        await c.RecordAsync(target, failure); // the first probe failed
         Assert.Equal((Admission.Hold, Admission.Hold), (await c.AdmitAsync(target), await d.AdmitAsync(target)));
         setup.Clock.Advance(TimeSpan.FromSeconds(1));
         var first = await c.AdmitAsync(target);
@@ -193,6 +197,110 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Equal(Admission.Go, await Instance().AdmitAsync(target));
         var alerts = await AlertTypesQueuedAsync(setup.Harness);
         Assert.Equal([AlertTypes.EndpointFailing, AlertTypes.EndpointRecovered], alerts);
+    }
+
+    [Fact]
+    public async Task A_success_ends_a_run_of_failures_and_a_run_broken_by_a_success_on_another_instance_does_not_reopen_the_breaker()
+    {
+        await using var setup = await StartAsync(eventCount: 0);
+        var app = setup.Harness.App;
+        var target = setup.Harness.Receiver.UrlFor("app");
+        var options = app.Get<IOptions<CalWebhookFunctions.Configuration.ForwardingOptions>>();
+        TargetBreaker Instance() => new(app.Get<StorageAccount>(), app.Get<BreakerAlerts>(), options, setup.Clock);
+        var a = Instance();
+        var b = Instance();
+        var failure = AttemptResult.Answered(503);
+
+        // 20 % failures in this order: never three in a row, so never open (the random 20 % of a load test).
+        foreach (var status in new[] { 503, 503, 200, 503, 200, 200, 503, 503, 200, 200 })
+        {
+            await a.RecordAsync(target, AttemptResult.Answered(status));
+        }
+        Assert.Equal(Admission.Go, await Instance().AdmitAsync(target));
+
+        // a opens it; b's probe succeeds and closes it; a's run ended there, so a's next failure starts a new run.
+        await a.RecordAsync(target, failure);
+        await a.RecordAsync(target, failure);
+        await a.RecordAsync(target, failure);
+        Assert.Equal(Admission.Probe, await b.AdmitAsync(target));
+        setup.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        await b.RecordAsync(target, AttemptResult.Answered(200));
+        setup.Clock.Advance(TimeSpan.FromSeconds(6)); // past a's refresh interval: a reads the row as b left it
+        await a.RecordAsync(target, failure);
+        await a.RecordAsync(target, failure);
+        Assert.Equal(Admission.Go, await Instance().AdmitAsync(target));
+        await a.RecordAsync(target, failure); // now three in a row since the close: open again
+        Assert.Equal(Admission.Probe, await Instance().AdmitAsync(target));
+        // Opened twice, closed once (the second endpoint.failing alert falls under the alerts' rate limit; the log has both).
+        var transitions = app.Logs.Entries.Where(e => e.Category == typeof(BreakerAlerts).FullName).Select(e => e.EventId.Id).ToList();
+        Assert.Equal([3210, 3211, 3210], transitions); // failing, recovered, failing
+    }
+
+    [Fact]
+    public async Task A_probes_success_closes_the_breaker_even_when_another_event_on_the_instance_lost_the_race_for_that_probe_after_it()
+    {
+        // The loser's answer (412: the winner moved the probe on first) is held until the winner has taken the probe.
+        var lostRace = new StorageGate(holdAnswer: m => IsBreakerRow(m) && m.Request.Method == Azure.Core.RequestMethod.Put && m.Response.Status == 412);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var harness = await ForwardingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { [TestApp.BreakerFailuresKey] = "3" },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: lostRace));
+            });
+        var breaker = harness.App.Get<TargetBreaker>();
+        var target = harness.Receiver.UrlFor("app");
+        for (var i = 0; i < 3; i++)
+        {
+            await breaker.RecordAsync(target, AttemptResult.Answered(503)); // open; its first probe is due at once
+        }
+
+        var one = breaker.AdmitAsync(target).AsTask();
+        var other = breaker.AdmitAsync(target).AsTask(); // same view, same ETag: both try to take the probe
+        await lostRace.Held;
+        var winner = await Task.WhenAny(one, other);
+        Assert.Equal(Admission.Probe, await winner);
+        lostRace.Release(); // now the loser learns it lost, after the winner took the probe
+        Assert.Equal(Admission.Hold, await (winner == one ? other : one));
+
+        await breaker.RecordAsync(target, AttemptResult.Answered(200)); // the probe succeeded
+
+        Assert.Equal(Admission.Go, await breaker.AdmitAsync(target));
+        Assert.Equal(Admission.Go, await new TargetBreaker(harness.App.Get<StorageAccount>(), harness.App.Get<BreakerAlerts>(),
+            harness.App.Get<IOptions<CalWebhookFunctions.Configuration.ForwardingOptions>>(), clock).AdmitAsync(target)); // closed in storage too
+    }
+
+    [Fact]
+    public async Task Outcomes_count_in_the_order_the_app_answered_not_the_order_their_retry_copies_were_stored()
+    {
+        // Answers: 503, 200, 503. The first failure's retry copy is held in storage until after the other two are settled:
+        // counted when stored, the two failures would be "consecutive" (the success counted before both) and open the breaker.
+        var retryCopy = new StorageGate(hold: m => m.Request.Method == Azure.Core.RequestMethod.Post
+            && m.Request.Uri.Path.EndsWith($"/{StorageNames.WebhookQueue}/messages", StringComparison.Ordinal));
+        var answered = 0;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var harness = await ForwardingHarness.StartAsync(azurite,
+            respond: (_, _, _) => Task.FromResult(Interlocked.Increment(ref answered) == 2 ? 200 : 503),
+            settings: new Dictionary<string, string?> { [TestApp.BreakerFailuresKey] = "2" },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, queues: retryCopy, rawQueues: retryCopy));
+            });
+        var forwarder = harness.App.Get<WebhookForwarder>();
+        Task<ForwardOutcome> Forward(int pad) =>
+            forwarder.ProcessAsync(PendingWebhooks.Serialize(ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(padTo: pad), null)), default);
+
+        var first = Forward(1_000);
+        await retryCopy.Held; // answered 503; its retry copy not yet stored
+        Assert.Equal(ForwardOutcome.Delivered, await Forward(2_000));
+        var third = Forward(3_000); // answered 503; its copy waits behind the held one
+        Assert.True(await Eventually.HoldsAsync(() => Volatile.Read(ref answered) == 3, TimeSpan.FromSeconds(30)), "the third event was not sent");
+        retryCopy.Release();
+        Assert.Equal((ForwardOutcome.RetryScheduled, ForwardOutcome.RetryScheduled), (await first, await third));
+
+        Assert.Equal(Admission.Go, await harness.App.Get<TargetBreaker>().AdmitAsync(harness.Receiver.Url));
+        Assert.DoesNotContain(harness.App.Logs.Entries, e => e.EventId.Id == 3210);
     }
 
     [Fact]

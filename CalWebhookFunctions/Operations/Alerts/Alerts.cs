@@ -105,7 +105,7 @@ public sealed partial class Alerts(StorageAccount storage, IOptions<AlertsOption
         await Task.Yield(); // Raise returns before any I/O starts.
         try
         {
-            var json = JsonSerializer.SerializeToUtf8Bytes(message, AlertsJsonContext.Default.AlertMessage);
+            var json = JsonSerializer.SerializeToUtf8Bytes(message, OperationsJson.Default.AlertMessage);
             await PendingWebhooks.SendAsync(storage.Queue(StorageNames.AlertsQueue), json, null, CancellationToken.None).ConfigureAwait(false);
             Queued(logger, message.Type, message.Id);
         }
@@ -141,7 +141,3 @@ public sealed partial class Alerts(StorageAccount storage, IOptions<AlertsOption
     [LoggerMessage(EventId = 7102, Level = LogLevel.Error, Message = "Alert {AlertType} could not be queued; it is lost")]
     private static partial void NotQueued(ILogger logger, Exception exception, string alertType);
 }
-
-[JsonSerializable(typeof(AlertMessage))]
-[JsonSerializable(typeof(AlertBody))]
-internal sealed partial class AlertsJsonContext : JsonSerializerContext;

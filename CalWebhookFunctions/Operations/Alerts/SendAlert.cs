@@ -36,7 +36,7 @@ public sealed partial class SendAlert(IHttpClientFactory clients, IOptions<Alert
         AlertMessage? alert;
         try
         {
-            alert = JsonSerializer.Deserialize(message.Body.ToMemory().Span, AlertsJsonContext.Default.AlertMessage);
+            alert = JsonSerializer.Deserialize(message.Body.ToMemory().Span, OperationsJson.Default.AlertMessage);
         }
         catch (JsonException)
         {
@@ -47,7 +47,7 @@ public sealed partial class SendAlert(IHttpClientFactory clients, IOptions<Alert
             Dropped(logger, alert?.Type ?? "(unreadable)");
             return;
         }
-        var body = JsonSerializer.SerializeToUtf8Bytes(new AlertBody(alert.Type, alert.At, alert.Data), AlertsJsonContext.Default.AlertBody);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new AlertBody(alert.Type, alert.At, alert.Data), OperationsJson.Default.AlertBody);
         var webhookId = OutboundSigner.WebhookIdPrefix + alert.Id;
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         var signer = new OutboundSigner(options.Value.SigningSecret);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Configuration;
@@ -40,7 +39,7 @@ public sealed class StatsStore(StorageAccount storage, StatsCollector collector,
                 {
                     var row = new TableEntity(PartitionKey, RowKey(hour.Hour, StatsCollector.InstanceId))
                     {
-                        ["Counts"] = JsonSerializer.Serialize(hour.Counts, StatsJsonContext.Default.IReadOnlyDictionaryStringInt64),
+                        ["Counts"] = JsonSerializer.Serialize(hour.Counts, OperationsJson.Default.IReadOnlyDictionaryStringInt64),
                         ["Latency"] = LatencyBuckets.Write(hour.Latency),
                         ["ExpiresAt"] = hour.Hour + deliveries.Value.Retention + TimeSpan.FromHours(1),
                     };
@@ -82,7 +81,7 @@ public sealed class StatsStore(StorageAccount storage, StatsCollector collector,
                     break;
                 }
                 if (row.GetString("Counts") is { } json
-                    && JsonSerializer.Deserialize(json, StatsJsonContext.Default.IReadOnlyDictionaryStringInt64) is { } hourCounts)
+                    && JsonSerializer.Deserialize(json, OperationsJson.Default.IReadOnlyDictionaryStringInt64) is { } hourCounts)
                 {
                     var hour = HourOf(row.RowKey);
                     var ofHour = hour is null ? null : byHour.TryGetValue(hour.Value, out var known) ? known : byHour[hour.Value] = new(StringComparer.Ordinal);
@@ -174,6 +173,3 @@ public static class TableSweep
         return deleted;
     }
 }
-
-[JsonSerializable(typeof(IReadOnlyDictionary<string, long>))]
-internal sealed partial class StatsJsonContext : JsonSerializerContext;
