@@ -14,21 +14,22 @@ namespace CalWebhookFunctions.Tests.Infrastructure;
 /// </summary>
 internal static class StorageFaults
 {
+    /// <param name="moreTables">Further table policies, run after <paramref name="tables"/> in this order.</param>
     public static StorageAccount Account(string connectionString, HttpPipelinePolicy? tables = null, HttpPipelinePolicy? rawQueues = null,
-        HttpPipelinePolicy? queues = null, HttpPipelinePolicy? blobs = null)
+        HttpPipelinePolicy? queues = null, HttpPipelinePolicy? blobs = null, IEnumerable<HttpPipelinePolicy>? moreTables = null)
     {
-        T With<T>(T options, HttpPipelinePolicy? policy) where T : ClientOptions
+        T With<T>(T options, HttpPipelinePolicy? policy, IEnumerable<HttpPipelinePolicy>? more = null) where T : ClientOptions
         {
             options.Retry.MaxRetries = 0;
-            if (policy is not null)
+            foreach (var each in (policy is null ? [] : new[] { policy }).Concat(more ?? []))
             {
-                options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+                options.AddPolicy(each, HttpPipelinePosition.PerRetry);
             }
             return options;
         }
         return new StorageAccount(
             new QueueServiceClient(connectionString, With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, queues)),
-            new TableServiceClient(connectionString, With(new TableClientOptions(), tables)),
+            new TableServiceClient(connectionString, With(new TableClientOptions(), tables, moreTables)),
             new BlobServiceClient(connectionString, With(new BlobClientOptions(), blobs)),
             new QueueServiceClient(connectionString, With(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None }, rawQueues)));
     }

@@ -26,17 +26,25 @@ public sealed record LoggedOutcome(
 public sealed record LoggedAttempt(int Number, DateTimeOffset At, int? Status, long DurationMs, string? Error, string? Response);
 
 /// <summary>
-/// Writes the delivery log (<see cref="DeliveryLogKeys"/>): each outcome is ONE entity-group transaction in the event's day
-/// partition — the summary row, the connection index row and the attempt row, each replaced whole, no read first. The
-/// summary carries what the event was received with (headers, and an inline body; a larger body stays in its blob).
+/// Writes the delivery log (<see cref="DeliveryLogKeys"/>): each outcome is the summary row, the connection index row and
+/// the attempt row in the event's day partition, each replaced whole, no read first, and goes out in an entity-group
+/// transaction — its own when nothing else of its partition is being written, else shared with the outcomes that came while
+/// one was in flight (<see cref="DeliveryLogBatches"/>). The summary carries what the event was received with (headers, and
+/// an inline body; a larger body stays in its blob). <see cref="MarkPendingAsync"/> (conditional) is never batched.
 /// </summary>
 public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider time, ILogger<DeliveryLog> logger)
 {
-    private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
+    private readonly DeliveryLogBatches _batches = new(storage.Table(StorageNames.DeliveriesTable));
 
-    public TableClient Table => _table;
+    /// <summary>The group commit the outcomes go through (for tests: how many wait for a batch).</summary>
+    internal DeliveryLogBatches Batches => _batches;
 
-    /// <summary>Writes the outcome; throws when storage fails.</summary>
+    public TableClient Table => _batches.Table;
+
+    /// <summary>
+    /// Writes the outcome (with the others of its partition in flight, <see cref="DeliveryLogBatches"/>); completes when it
+    /// is stored, throws when storage fails it. Cancelling stops the wait, not the write.
+    /// </summary>
     public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken)
     {
         var summary = Summary(message, webhookId, outcome, body);
@@ -61,9 +69,8 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
                 Response = attempt.Response,
             }));
         }
-        await MissingResource.CreateAndRetryAsync(
-            () => _table.SubmitTransactionAsync(actions, cancellationToken),
-            () => _table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await _batches.WriteAsync(actions).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -102,7 +109,7 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
         }
         try
         {
-            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)

@@ -37,17 +37,20 @@ internal sealed class StorageCalls(Func<HttpMessage, bool>? counts = null) : Htt
 
 /// <summary>
 /// The forwarding harness (real Azurite, a receiving app, the queue host) plus the functions.metadata host serving the
-/// operations routes with the function key, and a count of the app's table, queue and blob requests.
+/// operations routes with the function key, and a count of the app's table, queue and blob requests (and of the table
+/// requests that are entity-group transactions, <see cref="Batches"/>).
 /// </summary>
 internal sealed class DeliveriesHarness : IAsyncDisposable
 {
-    private DeliveriesHarness(ForwardingHarness forwarding, FunctionsHost functions, StorageCalls tables, StorageCalls queues, StorageCalls blobs)
+    private DeliveriesHarness(ForwardingHarness forwarding, FunctionsHost functions, StorageCalls tables, StorageCalls batches, StorageCalls queues,
+        StorageCalls blobs)
     {
         Forwarding = forwarding;
         Functions = functions;
         Client = functions.CreateClient();
         Client.DefaultRequestHeaders.Add("x-functions-key", FunctionsHost.FunctionKey);
         Tables = tables;
+        Batches = batches;
         Queues = queues;
         Blobs = blobs;
     }
@@ -56,24 +59,34 @@ internal sealed class DeliveriesHarness : IAsyncDisposable
     public FunctionsHost Functions { get; }
     public HttpClient Client { get; }
     public StorageCalls Tables { get; }
+
+    /// <summary>The table requests that are entity-group transactions (<c>POST …/$batch</c>).</summary>
+    public StorageCalls Batches { get; }
     public StorageCalls Queues { get; }
     public StorageCalls Blobs { get; }
     public TestApp App => Forwarding.App;
     public ReceivingApp Receiver => Forwarding.Receiver;
 
+    /// <param name="tablePolicies">Policies run on every table request after the counts, in order (a <see cref="StorageGate"/>
+    /// to hold one, an <see cref="Outage"/>).</param>
     public static async Task<DeliveriesHarness> StartAsync(AzuriteFixture azurite, Func<HttpContext, byte[], int, Task<int>>? respond = null,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, IEnumerable<HttpPipelinePolicy>? tablePolicies = null)
     {
         var tables = new StorageCalls();
+        var batches = new StorageCalls(IsBatch);
         var queues = new StorageCalls();
         var blobs = new StorageCalls();
         var forwarding = await ForwardingHarness.StartAsync(azurite, respond, settings, services =>
-            services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: tables, queues: queues, blobs: blobs)));
+            services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: tables, queues: queues, blobs: blobs,
+                moreTables: [batches, .. tablePolicies ?? []])));
         // The app creates its queues and tables in the background at start: let that finish before anything is counted.
         await forwarding.App.Get<CalWebhookFunctions.Storage.StorageInitializer>().Created;
         var functions = await FunctionsHost.StartAsync(forwarding.App.Services);
-        return new DeliveriesHarness(forwarding, functions, tables, queues, blobs);
+        return new DeliveriesHarness(forwarding, functions, tables, batches, queues, blobs);
     }
+
+    /// <summary>Whether a table request is an entity-group transaction.</summary>
+    public static bool IsBatch(HttpMessage message) => StorageFaults.Is(message, "POST", "$batch");
 
     /// <summary>Runs ForwardCalWebhook until the queue is empty and every background write (marks, log) has landed.</summary>
     public async Task DrainAsync()

@@ -8,6 +8,8 @@ namespace CalWebhookFunctions.Tests.Functional.Operations;
 /// The log's storage cost, counted request by request through the SDK pipelines: one table call per attempt on the forward
 /// path, and a retention run bounded by its budget however much is kept.
 /// </summary>
+// Never run beside DeliveryLogBatchTests (same collection): load from one class widens timing races in the other's request counts.
+[Collection("Delivery log request counts")]
 public class DeliveryLogCostTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private static readonly Dictionary<string, string?> ThirtyDays = new() { ["Deliveries:RetentionDays"] = "30" };
