@@ -29,6 +29,12 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
 
         public int Holds => CountOf(harness.App.Logs.AllText, "held (target_failing");
 
+        public Uri Target => harness.Receiver.UrlFor("app");
+
+        /// <summary>The breaker as another instance of the app has it: same storage and clock, its own memory.</summary>
+        public TargetBreaker NewInstance() => new(harness.App.Get<StorageAccount>(), harness.App.Get<BreakerAlerts>(),
+            harness.App.Get<IOptions<CalWebhookFunctions.Configuration.ForwardingOptions>>(), clock);
+
         public ValueTask DisposeAsync() => harness.DisposeAsync();
     }
 
@@ -166,10 +172,8 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     public async Task An_instance_that_counts_the_failures_opens_the_breaker_for_all_of_them_and_only_one_takes_each_probe()
     {
         await using var setup = await StartAsync(eventCount: 0);
-        var app = setup.Harness.App;
-        var target = setup.Harness.Receiver.UrlFor("app");
-        var options = app.Get<IOptions<CalWebhookFunctions.Configuration.ForwardingOptions>>();
-        TargetBreaker Instance() => new(app.Get<StorageAccount>(), app.Get<BreakerAlerts>(), options, setup.Clock);
+        var target = setup.Target;
+        TargetBreaker Instance() => setup.NewInstance();
         var a = Instance();
         var b = Instance();
         var failure = AttemptResult.Answered(503);
@@ -203,10 +207,8 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     public async Task A_success_ends_a_run_of_failures_and_a_run_broken_by_a_success_on_another_instance_does_not_reopen_the_breaker()
     {
         await using var setup = await StartAsync(eventCount: 0);
-        var app = setup.Harness.App;
-        var target = setup.Harness.Receiver.UrlFor("app");
-        var options = app.Get<IOptions<CalWebhookFunctions.Configuration.ForwardingOptions>>();
-        TargetBreaker Instance() => new(app.Get<StorageAccount>(), app.Get<BreakerAlerts>(), options, setup.Clock);
+        var target = setup.Target;
+        TargetBreaker Instance() => setup.NewInstance();
         var a = Instance();
         var b = Instance();
         var failure = AttemptResult.Answered(503);
@@ -232,7 +234,7 @@ public class TargetBreakerTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         await a.RecordAsync(target, failure); // now three in a row since the close: open again
         Assert.Equal(Admission.Probe, await Instance().AdmitAsync(target));
         // Opened twice, closed once (the second endpoint.failing alert falls under the alerts' rate limit; the log has both).
-        var transitions = app.Logs.Entries.Where(e => e.Category == typeof(BreakerAlerts).FullName).Select(e => e.EventId.Id).ToList();
+        var transitions = setup.Harness.App.Logs.Entries.Where(e => e.Category == typeof(BreakerAlerts).FullName).Select(e => e.EventId.Id).ToList();
         Assert.Equal([3210, 3211, 3210], transitions); // failing, recovered, failing
     }
 
