@@ -22,7 +22,7 @@ namespace CalWebhookFunctions.Forwarding;
 /// <summary>An event the gate holds, with what the delivery log needs to show it.</summary>
 public sealed record HeldEvent(QueuedWebhook Message, string WebhookId, byte[] Body, ForwardRoute Route);
 
-public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters deadLetters, DeliveryLog log, WebhookMetrics metrics,
+public sealed partial class HeldEvents(Redelivery redelivery, DeadLetters deadLetters, DeliveryLog log, WebhookMetrics metrics,
     IOptions<ForwardingOptions> options, TimeProvider time, ILogger<HeldEvents> logger)
 {
     public static readonly TimeSpan BounceDelay = TimeSpan.FromSeconds(2);
@@ -35,7 +35,7 @@ public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters dead
 
     public async Task<ForwardOutcome> BounceAsync(QueuedWebhook message)
     {
-        await pending.EnqueueAsync(message, BounceDelay, CancellationToken.None).ConfigureAwait(false);
+        await redelivery.RequeueAsync(message, BounceDelay, CancellationToken.None).ConfigureAwait(false);
         Bounced(logger, message.EventId, message.ConnectionId, BounceDelay);
         return ForwardOutcome.Deferred;
     }
@@ -63,7 +63,7 @@ public sealed partial class HeldEvents(PendingWebhooks pending, DeadLetters dead
             return ForwardOutcome.DeadLettered;
         }
         var delay = Delay(message.Holds, cap);
-        await pending.EnqueueAsync(message with { Holds = message.Holds + 1, HeldSince = since }, delay, CancellationToken.None).ConfigureAwait(false);
+        await redelivery.RequeueAsync(message with { Holds = message.Holds + 1, HeldSince = since }, delay, CancellationToken.None).ConfigureAwait(false);
         if (message.Holds == 0)
         {
             metrics.Held(reason);
