@@ -4,7 +4,7 @@ namespace CalWebhookFunctions.Forwarding;
 
 public static class FailingEndpointsRegistration
 {
-    /// <summary>Issue 14's decision step before the claim: per-target slots, the shared breaker, held events, the gate.</summary>
+    /// <summary>Issue 14: the decision step before the claim (the shared breaker, held events, the gate) and the per-target slots around the POST.</summary>
     public static IServiceCollection AddFailingEndpoints(this IServiceCollection services)
     {
         services.AddSingleton<TargetSlots>();

@@ -41,9 +41,6 @@ public sealed class TargetSlots(IOptions<ForwardingOptions> options, TimeProvide
         }
     }
 
-    /// <summary>Requests to <paramref name="target"/> in flight now on this instance.</summary>
-    public int InFlight(Uri target) => _slots.TryGetValue(Key(target), out var slots) ? _max - slots.CurrentCount : 0;
-
     /// <summary>A target is its origin and path: the query (which may carry a token) and fragment do not make another app.</summary>
     public static string Key(Uri target)
     {
