@@ -104,13 +104,16 @@ public sealed class Azurite : IAsyncDisposable
         };
         // In memory, no --location: Azurite 3.37 refuses it together with --inMemoryPersistence (the process runs in workDir).
         string[] persistence = persistent ? ["--location", workDir] : ["--inMemoryPersistence"];
-        foreach (var arg in new[]
+        // AZURITE_NODE_ARGS: node's own flags for a profiling run (e.g. "--prof --logfile=/tmp/azurite.log"), which node
+        // refuses in NODE_OPTIONS.
+        var nodeArgs = (Environment.GetEnvironmentVariable("AZURITE_NODE_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var arg in nodeArgs.Concat(new[]
                  {
                      script, "--skipApiVersionCheck", "--disableTelemetry",
                      "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
                      "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
                      "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
-                 }.Concat(persistence))
+                 }).Concat(persistence))
         {
             start.ArgumentList.Add(arg);
         }
