@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Storage;
@@ -26,15 +25,15 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     /// <summary>How long an instance trusts its view of a target's row before reading it again.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
 
-    private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
+    private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable); // read here, written through _rows
+    private readonly ConditionalTable _rows = new(storage.Table(StorageNames.DeliveriesTable));
     private readonly int _threshold = options.Value.BreakerFailures;
-    private readonly TimeSpan _probeEvery = TimeSpan.FromSeconds(options.Value.BreakerProbeSeconds);
     private readonly ConcurrentDictionary<string, View> _views = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<BreakerRow?>>> _reads = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, FailureRun> _runs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FailureRun> _runs = new(StringComparer.Ordinal); // no entry: no run
 
     /// <summary>The longest a held event waits before it looks again (the probe interval).</summary>
-    public TimeSpan ProbeInterval => _probeEvery;
+    public TimeSpan ProbeInterval { get; } = TimeSpan.FromSeconds(options.Value.BreakerProbeSeconds);
 
     /// <summary>What the event for <paramref name="target"/> may do now.</summary>
     public async ValueTask<Admission> AdmitAsync(Uri target)
@@ -51,16 +50,14 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             return Admission.Hold;
         }
         var taken = row.Copy();
-        taken.NextProbeAt = now + _probeEvery;
+        taken.NextProbeAt = now + ProbeInterval;
         try
         {
-            var answer = await _table.UpdateEntityAsync(taken, row.ETag, TableUpdateMode.Replace).ConfigureAwait(false);
-            taken.ETag = answer.Headers.ETag ?? default;
-            Remember(key, taken);
-            return Admission.Probe;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-        {
+            if (await _rows.TryReplaceAsync(taken, CancellationToken.None).ConfigureAwait(false))
+            {
+                Remember(key, taken);
+                return Admission.Probe;
+            }
             Forget(key); // another instance took this probe, or the row moved on: look again next time
             return Admission.Hold;
         }
@@ -82,7 +79,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
         {
             if (DeliveryPolicy.IsRetryable(result))
             {
-                var run = _runs.GetOrAdd(key, static _ => new FailureRun()).Add(time.GetUtcNow());
+                var run = _runs.AddOrUpdate(key, new FailureRun(1, time.GetUtcNow()), (_, before) => before with { Failures = before.Failures + 1 });
                 if (run.Failures >= _threshold)
                 {
                     await OpenAsync(target, key, run).ConfigureAwait(false);
@@ -90,10 +87,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             }
             else
             {
-                if (_runs.TryGetValue(key, out var run))
-                {
-                    run.End();
-                }
+                _runs.TryRemove(key, out _);
                 // Open as this instance last saw it, or not known (its view was dropped after a lost race, as when another
                 // event on this instance lost the probe this one took): close it, so a probe's success is never lost.
                 if (!_views.TryGetValue(key, out var view) || view.Row is { IsOpen: true })
@@ -115,14 +109,12 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     /// Opens the row for a run of <see cref="FailureRun.Failures"/> failures on this instance — unless it is open already,
     /// or it was closed (by a success on another instance) after the run began: then the run starts again from this failure.
     /// </summary>
-    private async Task OpenAsync(Uri target, string key, (int Failures, DateTimeOffset Since) run)
+    private async Task OpenAsync(Uri target, string key, FailureRun run)
     {
-        var seen = await ReadAsync(key).ConfigureAwait(false);
-        if (seen is { IsOpen: true })
+        if (await ReadAsync(key).ConfigureAwait(false) is { IsOpen: true })
         {
             return;
         }
-        var broken = false;
         var written = await ChangeAsync(key, row =>
         {
             if (row is { IsOpen: true })
@@ -131,7 +123,7 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             }
             if (row?.ClosedAt >= run.Since)
             {
-                broken = true;
+                _runs[key] = new FailureRun(1, time.GetUtcNow()); // the run was broken: it counts again from this failure
                 return null;
             }
             var opened = row?.Copy() ?? new BreakerRow { RowKey = key, Target = TargetSlots.Key(target) };
@@ -141,10 +133,6 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             opened.NextProbeAt = opened.OpenedAt; // the first probe right away
             return opened;
         }).ConfigureAwait(false);
-        if (broken && _runs.TryGetValue(key, out var current))
-        {
-            current.Restart(time.GetUtcNow());
-        }
         if (written is { Before: not { IsOpen: true }, After: { IsOpen: true } now })
         {
             alerts.Failing(now.Target, now.Failures);
@@ -191,19 +179,15 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
             {
                 return null;
             }
-            try
+            var written = row is null
+                ? await _rows.TryInsertAsync(next, CancellationToken.None).ConfigureAwait(false)
+                : await _rows.TryReplaceAsync(next, CancellationToken.None).ConfigureAwait(false);
+            if (written)
             {
-                var answer = row is null
-                    ? await _table.AddEntityAsync(next).ConfigureAwait(false)
-                    : await _table.UpdateEntityAsync(next, row.ETag, TableUpdateMode.Replace).ConfigureAwait(false);
-                next.ETag = answer.Headers.ETag ?? default;
                 Remember(key, next);
                 return (row, next);
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
-            {
-                Forget(key); // another instance wrote in between: change the row as it is now
-            }
+            Forget(key); // another instance wrote in between: change the row as it is now
         }
         return null;
     }
@@ -257,40 +241,5 @@ public sealed class TargetBreaker(StorageAccount storage, BreakerAlerts alerts, 
     private sealed record View(BreakerRow? Row, DateTimeOffset ReadAt);
 
     /// <summary>This instance's run of consecutive retryable failures of one target, and when it began.</summary>
-    private sealed class FailureRun
-    {
-        private readonly Lock _lock = new();
-        private int _failures;
-        private DateTimeOffset _since;
-
-        public (int Failures, DateTimeOffset Since) Add(DateTimeOffset now)
-        {
-            lock (_lock)
-            {
-                if (_failures++ == 0)
-                {
-                    _since = now;
-                }
-                return (_failures, _since);
-            }
-        }
-
-        public void End()
-        {
-            lock (_lock)
-            {
-                _failures = 0;
-            }
-        }
-
-        /// <summary>The run was broken by a success elsewhere: it counts again from the failure just seen.</summary>
-        public void Restart(DateTimeOffset now)
-        {
-            lock (_lock)
-            {
-                _failures = 1;
-                _since = now;
-            }
-        }
-    }
+    private readonly record struct FailureRun(int Failures, DateTimeOffset Since);
 }

@@ -12,46 +12,21 @@ namespace CalWebhookFunctions.Storage;
 public sealed class ConditionalTable(TableClient table, Func<Task>? written = null)
 {
     /// <summary>Inserts the row, creating the table on first use; false when a row with its keys exists.</summary>
-    public async Task<bool> TryInsertAsync<TRow>(TRow row, CancellationToken cancellationToken) where TRow : class, ITableEntity
-    {
-        try
-        {
-            var response = await MissingResource.CreateAndRetryAsync(
-                () => table.AddEntityAsync(row, cancellationToken),
-                () => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-            return await WrittenAsync(row, response).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return false;
-        }
-    }
+    public Task<bool> TryInsertAsync<TRow>(TRow row, CancellationToken cancellationToken) where TRow : class, ITableEntity =>
+        WriteAsync(row, () => MissingResource.CreateAndRetryAsync(
+            () => table.AddEntityAsync(row, cancellationToken), () => table.CreateIfNotExistsAsync(cancellationToken)), 409);
 
     /// <summary>Replaces the row if it still has the row's ETag; false when it changed or is gone.</summary>
-    public async Task<bool> TryReplaceAsync<TRow>(TRow row, CancellationToken cancellationToken) where TRow : class, ITableEntity
-    {
-        try
-        {
-            var response = await table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            return await WrittenAsync(row, response).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-        {
-            return false;
-        }
-    }
+    public Task<bool> TryReplaceAsync<TRow>(TRow row, CancellationToken cancellationToken) where TRow : class, ITableEntity =>
+        WriteAsync(row, () => table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken), 404, 412);
 
     /// <summary>Deletes the row if it still has the row's ETag; false when it changed. A row already gone counts as deleted.</summary>
     public async Task<bool> TryDeleteAsync(ITableEntity row, CancellationToken cancellationToken)
     {
         try
         {
-            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken).ConfigureAwait(false);
-            return await WrittenAsync(row, response: null).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return false;
+            return await WriteAsync(row, () => table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken), 412)
+                .ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -59,16 +34,24 @@ public sealed class ConditionalTable(TableClient table, Func<Task>? written = nu
         }
     }
 
-    private async Task<bool> WrittenAsync(ITableEntity row, Response? response)
+    /// <param name="lost">The answers that mean another writer got there first.</param>
+    private async Task<bool> WriteAsync(ITableEntity row, Func<Task<Response>> write, params int[] lost)
     {
-        if (response is not null)
+        try
         {
-            row.ETag = response.Headers.ETag ?? default;
+            if ((await write().ConfigureAwait(false)).Headers.ETag is { } etag)
+            {
+                row.ETag = etag; // a delete's answer has none
+            }
+            if (written is not null)
+            {
+                await written().ConfigureAwait(false);
+            }
+            return true;
         }
-        if (written is not null)
+        catch (RequestFailedException ex) when (lost.Contains(ex.Status))
         {
-            await written().ConfigureAwait(false);
+            return false;
         }
-        return true;
     }
 }

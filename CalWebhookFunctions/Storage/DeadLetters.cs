@@ -18,13 +18,9 @@ public sealed class DeadLetters(StorageAccount storage, PendingWebhooks pending,
     public const string PoisonSuffix = "-poison";
 
     private readonly QueueClient _poison = storage.Queue(StorageNames.WebhookPoisonQueue);
-    private readonly QueueClient _rawPoison = storage.RawQueue(StorageNames.WebhookPoisonQueue);
-
-    /// <summary><c>cal-webhooks-poison</c>.</summary>
-    public QueueClient Queue => _poison;
 
     /// <summary><c>cal-webhooks-poison</c> read without decoding: it may hold messages that are not base64 at all.</summary>
-    public QueueClient RawQueue => _rawPoison;
+    public QueueClient RawQueue { get; } = storage.RawQueue(StorageNames.WebhookPoisonQueue);
 
     /// <summary>Stores an event with its dead-letter reason in <c>cal-webhooks-poison</c>, then raises <c>delivery.dead_lettered</c> (never blocking: see <see cref="Alerts"/>).</summary>
     public async Task WriteAsync(QueuedWebhook message, CancellationToken cancellationToken)

@@ -9,19 +9,21 @@ namespace CalWebhookFunctions.Storage;
 /// </summary>
 public sealed class Redelivery(StorageAccount storage, PendingWebhooks pending, DeadLetters deadLetters)
 {
-    /// <summary>Re-enqueues a copy of an event into <paramref name="into"/>'s <c>cal-webhooks</c> (by default the app's), hidden for <paramref name="delay"/>.</summary>
-    public Task RequeueAsync(QueuedWebhook copy, TimeSpan delay, CancellationToken cancellationToken, PendingWebhooks? into = null) =>
-        (into ?? pending).EnqueueAsync(copy, delay, cancellationToken);
+    /// <summary>Re-enqueues a copy of an event into the app's <c>cal-webhooks</c>, hidden for <paramref name="delay"/>.</summary>
+    public Task RequeueAsync(QueuedWebhook copy, TimeSpan delay, CancellationToken cancellationToken) =>
+        pending.EnqueueAsync(copy, delay, cancellationToken);
 
-    /// <summary>Retry <paramref name="retriesSoFar"/> + 1 of an event: its delay once the copy is queued, or null when the schedule is used up.</summary>
+    /// <summary>
+    /// Retry <paramref name="retriesSoFar"/> + 1 of an event: its delay once the copy is queued in <paramref name="into"/>'s
+    /// <c>cal-webhooks</c> (by default the app's), or null when the schedule is used up.
+    /// </summary>
     public async Task<TimeSpan?> RetryAsync(QueuedWebhook copy, int retriesSoFar, RetrySchedule schedule, CancellationToken cancellationToken,
         PendingWebhooks? into = null)
     {
-        ArgumentNullException.ThrowIfNull(schedule);
         var delay = schedule.Next(retriesSoFar);
         if (delay is { } wait)
         {
-            await RequeueAsync(copy, wait, cancellationToken, into).ConfigureAwait(false);
+            await (into ?? pending).EnqueueAsync(copy, wait, cancellationToken).ConfigureAwait(false);
         }
         return delay;
     }
@@ -33,7 +35,6 @@ public sealed class Redelivery(StorageAccount storage, PendingWebhooks pending, 
     public async Task<TimeSpan?> RetryAsync(string queue, byte[] copy, byte[] exhausted, int retriesSoFar, RetrySchedule schedule,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(schedule);
         var delay = schedule.Next(retriesSoFar);
         await (delay is null
             ? deadLetters.ParkAsync(queue, exhausted, cancellationToken)

@@ -6,11 +6,7 @@ namespace CalWebhookFunctions.Storage;
 /// A lease on a table row: who took it (where the row records a holder) and until when. Live while
 /// <see cref="Until"/> is ahead of now; past it, the lease has lapsed (its holder crashed or stalled) and may be taken.
 /// </summary>
-public readonly record struct Lease(string? Holder, DateTimeOffset Until)
-{
-    /// <summary>The one definition of lapse: a lease holds strictly before <see cref="Until"/>.</summary>
-    public bool IsLiveAt(DateTimeOffset now) => Until > now;
-}
+public readonly record struct Lease(string? Holder, DateTimeOffset Until);
 
 /// <summary>A table row that carries a <see cref="Storage.Lease"/> in its own properties (each row keeps its own shape).</summary>
 public interface ILeasedRow : ITableEntity
@@ -34,8 +30,8 @@ public sealed class TableLease<TRow>(ConditionalTable rows, TimeProvider time, b
 {
     public TimeProvider Time => time;
 
-    /// <summary>Whether someone holds a lease on the row that has not lapsed.</summary>
-    public bool IsLive(TRow row) => row.Lease is { } lease && lease.IsLiveAt(time.GetUtcNow());
+    /// <summary>Whether someone holds a lease on the row that has not lapsed (the one definition of lapse: live strictly before its end).</summary>
+    public bool IsLive(TRow row) => row.Lease?.Until > time.GetUtcNow();
 
     /// <summary>
     /// Takes the lease for a new holder for <paramref name="duration"/>: inserts the row when it has no ETag, else
