@@ -84,10 +84,7 @@ public static class RegistrationPlanner
             previous.Add(row.SubscriberUrl);
         }
         row.PreviousSubscriberUrls = previous.Count == 0 ? null : string.Join('\n', previous);
-        row.RequestedScope = wanted.Scope.Name;
-        row.RequestedOrgId = wanted.Scope.OrgId;
-        row.RequestedTeamId = wanted.Scope.TeamId;
-        row.RequestedEventTypeId = wanted.Scope.EventTypeId;
+        (row.RequestedScope, row.RequestedOrgId, row.RequestedTeamId, row.RequestedEventTypeId) = wanted.Scope;
         row.RequestedTriggers = wanted.Triggers;
         row.RequestedForwardUrl = wanted.ForwardUrl;
         row.RequestedSubscriberUrl = wanted.SubscriberUrl;
@@ -96,10 +93,7 @@ public static class RegistrationPlanner
     /// <summary>Cal.com confirmed <paramref name="webhookId"/> with <paramref name="wanted"/>: the request becomes the applied settings.</summary>
     public static void Apply(ConnectionRecord row, RequestedSettings wanted, string webhookId, DateTimeOffset now)
     {
-        row.Scope = wanted.Scope.Name;
-        row.OrgId = wanted.Scope.OrgId;
-        row.TeamId = wanted.Scope.TeamId;
-        row.EventTypeId = wanted.Scope.EventTypeId;
+        (row.Scope, row.OrgId, row.TeamId, row.EventTypeId) = wanted.Scope;
         row.SubscriberUrl = wanted.SubscriberUrl;
         row.Triggers = wanted.Triggers;
         row.ForwardUrl = wanted.ForwardUrl;
