@@ -46,14 +46,10 @@ public sealed partial class ConnectionLifecycle(
         var created = new List<string>();
         while (true)
         {
-            var read = await store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
-            if (read is not null && !read.IsRemoved && leases.HeldByOther(read))
+            var (read, busy) = await leases.ReadWhenFreeAsync(connectionId, waitUntil, cancellationToken).ConfigureAwait(false);
+            if (busy)
             {
-                if (!await leases.WaitAsync(waitUntil, cancellationToken).ConfigureAwait(false))
-                {
-                    return new RegistrationOutcome(RegistrationStatus.Busy, BusyUntil: read.ClaimedUntil);
-                }
-                continue;
+                return new RegistrationOutcome(RegistrationStatus.Busy, BusyUntil: read!.ClaimedUntil);
             }
             if (RegistrationPlanner.IsUnchanged(read, wanted))
             {
