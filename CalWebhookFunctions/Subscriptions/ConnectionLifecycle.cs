@@ -29,19 +29,14 @@ public sealed partial class ConnectionLifecycle(
     WebhookMetrics metrics,
     ILogger<ConnectionLifecycle> logger)
 {
-    private readonly string _publicUrl = webhookOptions.Value.PublicUrl;
-
-    public string SubscriberUrlFor(string connectionId) => SubscriberUrl.For(_publicUrl, connectionId);
-
-    public RequestedSettings SettingsFor(string connectionId, ConnectionRequest request) => new(request.Scope,
-        string.Join(',', request.Triggers), request.ForwardUrl, SubscriberUrlFor(connectionId),
-        Fingerprint(secrets.SubscriptionSecretFor(connectionId)));
+    public string SubscriberUrlFor(string connectionId) => SubscriberUrl.For(webhookOptions.Value.PublicUrl, connectionId);
 
     /// <summary>PUT: makes the connection's subscription and row match <paramref name="request"/>.</summary>
     public async Task<RegistrationOutcome> RegisterAsync(string connectionId, ConnectionRequest request, CalCredential credential,
         CancellationToken cancellationToken)
     {
-        var wanted = SettingsFor(connectionId, request);
+        var wanted = new RequestedSettings(request.Scope, string.Join(',', request.Triggers), request.ForwardUrl,
+            SubscriberUrlFor(connectionId), Fingerprint(secrets.SubscriptionSecretFor(connectionId)));
         var waitUntil = leases.Time.GetUtcNow() + ConnectionLeases.MaxWait;
         var created = new List<string>();
         while (true)
