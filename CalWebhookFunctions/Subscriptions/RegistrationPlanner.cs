@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using CalWebhookFunctions.Connections;
 using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
 
@@ -35,7 +36,7 @@ public static class RegistrationPlanner
         : new SubscriptionScope(row.RequestedScope, row.RequestedOrgId, row.RequestedTeamId, row.RequestedEventTypeId);
 
     /// <summary>Whether the connection has a confirmed registration (its applied settings mean something).</summary>
-    public static bool IsApplied(ConnectionRecord? row) =>
+    public static bool IsApplied([NotNullWhen(true)] ConnectionRecord? row) =>
         row is not null && !row.IsRemoved && (row.AppliedAt is not null || row.State == States.Active);
 
     /// <summary>An identical repeat of a settled registration: nothing to do, Cal.com is not called.</summary>
