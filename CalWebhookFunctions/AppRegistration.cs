@@ -25,7 +25,8 @@ public static class AppRegistration
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         // The HTTP answers (Ok<T>, NotFound<ErrorBody>, …) are written with the capabilities' source-generated contexts only.
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolver = JsonTypeInfoResolver.Combine(
-            HttpJsonContext.Default, IngestJson.Default, HealthJson.Default, OperationsJson.Default, SubscriptionsJsonContext.Default));
+            HttpJsonContext.Default, IngestJson.Default, HealthJson.Default, OperationsJson.Default, SubscriptionsJsonContext.Default,
+            ReplayJsonContext.Default));
         services.AddMetrics();
         services.AddSingleton<WebhookMetrics>();
         services.AddOperatorConsole();

@@ -4,6 +4,7 @@ using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
 using CalWebhookFunctions.Operations;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
 namespace CalWebhookFunctions.Forwarding;
@@ -23,31 +24,31 @@ public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
     private const int MaxBodyBytes = 4096;
 
     [Function(nameof(ReplayDeadLetters))]
-    public async Task<IResult> Run(
+    public async Task<Results<Ok<ReplayBody>, Ok<DryRunBody>, BadRequest<ErrorBody>, NotFound<ErrorBody>, JsonHttpResult<ErrorBody>>> Run(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "deliveries/replay")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var (replay, problem) = await ReadAsync(request, cancellationToken);
         if (problem is not null)
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", problem);
+            return ApiResults.BadRequest("invalid_request", problem);
         }
         var (filter, dryRun) = replay!.Value;
         var result = await replayer.ReplayAsync(filter, dryRun, cancellationToken);
         if (result.Failed)
         {
-            return ApiResults.Error(StatusCodes.Status503ServiceUnavailable, "storage_unavailable",
+            return ApiResults.StorageUnavailable(
                 $"Storage failed after {result.Moved} dead letter(s) were {(dryRun ? "counted" : "moved")}; nothing was lost. Call again later.");
         }
         if (dryRun)
         {
-            return TypedResults.Json(new DryRunBody(result.Moved, result.More), ReplayJsonContext.Default.DryRunBody);
+            return TypedResults.Ok(new DryRunBody(result.Moved, result.More));
         }
         if (filter.EventId is { } eventId && result.Moved == 0 && !result.More)
         {
-            return ApiResults.Error(StatusCodes.Status404NotFound, "dead_letter_not_found", $"No readable dead letter has event id {eventId}.");
+            return ApiResults.NotFound("dead_letter_not_found", $"No readable dead letter has event id {eventId}.");
         }
-        return TypedResults.Json(new ReplayBody(result.Moved, result.Unreadable, result.More), ReplayJsonContext.Default.ReplayBody);
+        return TypedResults.Ok(new ReplayBody(result.Moved, result.Unreadable, result.More));
     }
 
     private static async Task<((ReplayFilter Filter, bool DryRun)? Replay, string? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -101,22 +102,15 @@ public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
         {
             return (null, $"connectionId is not acceptable: {problem}.");
         }
-        DateTimeOffset? since = null, until = null;
-        if (request.Since is not null)
+        // Unbounded ends stand for "not given" until the filter is made.
+        DateTimeOffset since = DateTimeOffset.MinValue, until = DateTimeOffset.MaxValue;
+        if (request.Since is not null && !ListQuery.TryParseTime(request.Since, out since))
         {
-            if (!ListQuery.TryParseTime(request.Since, out var time))
-            {
-                return (null, "since must be an ISO 8601 time such as 2026-12-01T10:00:00Z.");
-            }
-            since = time;
+            return (null, "since must be an ISO 8601 time such as 2026-12-01T10:00:00Z.");
         }
-        if (request.Until is not null)
+        if (request.Until is not null && !ListQuery.TryParseTime(request.Until, out until))
         {
-            if (!ListQuery.TryParseTime(request.Until, out var time))
-            {
-                return (null, "until must be an ISO 8601 time such as 2026-12-01T10:00:00Z.");
-            }
-            until = time;
+            return (null, "until must be an ISO 8601 time such as 2026-12-01T10:00:00Z.");
         }
         if (since > until)
         {
@@ -126,7 +120,8 @@ public sealed class ReplayDeadLetters(DeadLetterReplayer replayer)
         {
             return (null, $"reason must be one of {string.Join(", ", ReplayFilter.Reasons)}.");
         }
-        return ((new ReplayFilter(request.EventId, request.ConnectionId, since, until, request.Reason), request.DryRun ?? false), null);
+        var filter = new ReplayFilter(request.EventId, request.ConnectionId, request.Since is null ? null : since, request.Until is null ? null : until, request.Reason);
+        return ((filter, request.DryRun ?? false), null);
     }
 }
 

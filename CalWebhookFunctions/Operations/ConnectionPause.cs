@@ -20,7 +20,7 @@ using PauseAnswer = Results<Ok<PauseBody>, NotFound<ErrorBody>, BadRequest<Error
 /// and held without an attempt; after resume they are delivered (see <c>DeliveryGate</c>). Idempotent: pausing a paused
 /// connection answers the same.
 /// </summary>
-public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider time, ILogger<ConnectionPause> logger)
+public sealed partial class ConnectionPause(ConnectionStore store, ConnectionLeases leases, TimeProvider time, ILogger<ConnectionPause> logger)
 {
     private const int WriteTries = 5;
 
@@ -63,19 +63,18 @@ public sealed partial class ConnectionPause(ConnectionStore store, TimeProvider 
                 {
                     return ConnectionResults.NotFound();
                 }
-                var now = time.GetUtcNow();
                 if (record.Paused == paused)
                 {
                     return Answer(record);
                 }
-                if (record.ClaimId is not null && record.ClaimedUntil > now)
+                if (leases.HeldByOther(record))
                 {
                     // A PUT or DELETE holds the connection; writing under it would make it lose its lease.
-                    return ConnectionResults.Busy(record.ClaimedUntil, now);
+                    return ConnectionResults.Busy(record.ClaimedUntil, time.GetUtcNow());
                 }
                 var changed = record.Copy();
                 changed.Paused = paused;
-                changed.UpdatedAt = now;
+                changed.UpdatedAt = time.GetUtcNow();
                 if (await store.TryReplaceAsync(changed, cancellationToken))
                 {
                     Changed(logger, id, paused);

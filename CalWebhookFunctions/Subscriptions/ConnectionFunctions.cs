@@ -27,8 +27,7 @@ public sealed class PostConnectionCreation(ConnectionLifecycle lifecycle, IOptio
     [Function(nameof(PostConnectionCreation))]
     public Task<PutAnswer> Run(
         [HttpTrigger(AuthorizationLevel.Function, "put", Route = "connections/{connectionId}")] HttpRequest request,
-        string connectionId,
-        CancellationToken cancellationToken) =>
+        string connectionId, CancellationToken cancellationToken) =>
         HandleAsync(request, ConnectionRoute.FromPath(request, connectionId), cancellationToken);
 
     [Function(nameof(PostConnectionCreation) + "ByQuery")]
@@ -89,8 +88,7 @@ public sealed class PreConnectionDeletion(ConnectionLifecycle lifecycle, IOption
     [Function(nameof(PreConnectionDeletion))]
     public Task<DeleteAnswer> Run(
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "connections/{connectionId}")] HttpRequest request,
-        string connectionId,
-        CancellationToken cancellationToken) =>
+        string connectionId, CancellationToken cancellationToken) =>
         HandleAsync(request, ConnectionRoute.FromPath(request, connectionId), cancellationToken);
 
     [Function(nameof(PreConnectionDeletion) + "ByQuery")]
@@ -136,8 +134,7 @@ public sealed class GetConnection(Connections.ConnectionStore store, Operations.
     [Function(nameof(GetConnection))]
     public Task<GetAnswer> Run(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "connections/{connectionId}")] HttpRequest request,
-        string connectionId,
-        CancellationToken cancellationToken) =>
+        string connectionId, CancellationToken cancellationToken) =>
         HandleAsync(ConnectionRoute.FromPath(request, connectionId), cancellationToken);
 
     /// <summary><c>GET /api/connections?id=…</c>; without <c>id</c> it is the list (<see cref="Operations.ConnectionList"/>).</summary>

@@ -37,15 +37,23 @@ public sealed class ConnectionLeases(ConnectionStore store, TimeProvider time, I
     /// <summary>Whether a request other than the caller holds a live lease on the row.</summary>
     public bool HeldByOther(ConnectionRecord row) => _lease.IsLive(row);
 
-    /// <summary>Waits a poll interval for another holder; false once <paramref name="waitUntil"/> has passed.</summary>
-    public async Task<bool> WaitAsync(DateTimeOffset waitUntil, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the row, polling while another request holds its lease: the row (null when there is none, maybe a
+    /// tombstone) once nobody else holds it, or with <c>Busy</c> set when it is still held at <paramref name="waitUntil"/>.
+    /// </summary>
+    public async Task<(ConnectionRecord? Row, bool Busy)> ReadWhenFreeAsync(string connectionId, DateTimeOffset waitUntil,
+        CancellationToken cancellationToken)
     {
-        if (time.GetUtcNow() >= waitUntil)
+        while (true)
         {
-            return false;
+            var row = await store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
+            var held = row is not null && !row.IsRemoved && HeldByOther(row);
+            if (!held || time.GetUtcNow() >= waitUntil)
+            {
+                return (row, held);
+            }
+            await Task.Delay(Poll, time, cancellationToken).ConfigureAwait(false);
         }
-        await Task.Delay(Poll, time, cancellationToken).ConfigureAwait(false);
-        return true;
     }
 
     /// <summary>

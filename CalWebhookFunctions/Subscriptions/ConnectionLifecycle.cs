@@ -29,31 +29,22 @@ public sealed partial class ConnectionLifecycle(
     WebhookMetrics metrics,
     ILogger<ConnectionLifecycle> logger)
 {
-    private readonly string _publicUrl = webhookOptions.Value.PublicUrl;
-
-    public string SubscriberUrlFor(string connectionId) => SubscriberUrl.For(_publicUrl, connectionId);
-
-    public RequestedSettings SettingsFor(string connectionId, ConnectionRequest request) => new(request.Scope,
-        string.Join(',', request.Triggers), request.ForwardUrl, SubscriberUrlFor(connectionId),
-        Fingerprint(secrets.SubscriptionSecretFor(connectionId)));
+    public string SubscriberUrlFor(string connectionId) => SubscriberUrl.For(webhookOptions.Value.PublicUrl, connectionId);
 
     /// <summary>PUT: makes the connection's subscription and row match <paramref name="request"/>.</summary>
     public async Task<RegistrationOutcome> RegisterAsync(string connectionId, ConnectionRequest request, CalCredential credential,
         CancellationToken cancellationToken)
     {
-        var wanted = SettingsFor(connectionId, request);
+        var wanted = new RequestedSettings(request.Scope, string.Join(',', request.Triggers), request.ForwardUrl,
+            SubscriberUrlFor(connectionId), Fingerprint(secrets.SubscriptionSecretFor(connectionId)));
         var waitUntil = leases.Time.GetUtcNow() + ConnectionLeases.MaxWait;
         var created = new List<string>();
         while (true)
         {
-            var read = await store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
-            if (read is not null && !read.IsRemoved && leases.HeldByOther(read))
+            var (read, busy) = await leases.ReadWhenFreeAsync(connectionId, waitUntil, cancellationToken).ConfigureAwait(false);
+            if (busy)
             {
-                if (!await leases.WaitAsync(waitUntil, cancellationToken).ConfigureAwait(false))
-                {
-                    return new RegistrationOutcome(RegistrationStatus.Busy, BusyUntil: read.ClaimedUntil);
-                }
-                continue;
+                return new RegistrationOutcome(RegistrationStatus.Busy, BusyUntil: read!.ClaimedUntil);
             }
             if (RegistrationPlanner.IsUnchanged(read, wanted))
             {

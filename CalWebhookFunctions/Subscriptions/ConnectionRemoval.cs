@@ -18,18 +18,14 @@ public sealed partial class ConnectionLifecycle
         var waitUntil = leases.Time.GetUtcNow() + ConnectionLeases.MaxWait;
         while (true)
         {
-            var row = await store.FindAsync(connectionId, cancellationToken).ConfigureAwait(false);
+            var (row, busy) = await leases.ReadWhenFreeAsync(connectionId, waitUntil, cancellationToken).ConfigureAwait(false);
             if (row is null || row.IsRemoved)
             {
                 return new RemovalOutcome(RemovalStatus.NotFound);
             }
-            if (leases.HeldByOther(row))
+            if (busy)
             {
-                if (!await leases.WaitAsync(waitUntil, cancellationToken).ConfigureAwait(false))
-                {
-                    return new RemovalOutcome(RemovalStatus.Busy, BusyUntil: row.ClaimedUntil);
-                }
-                continue;
+                return new RemovalOutcome(RemovalStatus.Busy, BusyUntil: row.ClaimedUntil);
             }
             var lease = await leases.TryTakeAsync(connectionId, row, _ => { }, cancellationToken).ConfigureAwait(false);
             if (lease is null)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using CalWebhookFunctions.Connections;
 using States = CalWebhookFunctions.Connections.ConnectionRecord.States;
 
@@ -35,7 +36,7 @@ public static class RegistrationPlanner
         : new SubscriptionScope(row.RequestedScope, row.RequestedOrgId, row.RequestedTeamId, row.RequestedEventTypeId);
 
     /// <summary>Whether the connection has a confirmed registration (its applied settings mean something).</summary>
-    public static bool IsApplied(ConnectionRecord? row) =>
+    public static bool IsApplied([NotNullWhen(true)] ConnectionRecord? row) =>
         row is not null && !row.IsRemoved && (row.AppliedAt is not null || row.State == States.Active);
 
     /// <summary>An identical repeat of a settled registration: nothing to do, Cal.com is not called.</summary>
@@ -84,10 +85,7 @@ public static class RegistrationPlanner
             previous.Add(row.SubscriberUrl);
         }
         row.PreviousSubscriberUrls = previous.Count == 0 ? null : string.Join('\n', previous);
-        row.RequestedScope = wanted.Scope.Name;
-        row.RequestedOrgId = wanted.Scope.OrgId;
-        row.RequestedTeamId = wanted.Scope.TeamId;
-        row.RequestedEventTypeId = wanted.Scope.EventTypeId;
+        (row.RequestedScope, row.RequestedOrgId, row.RequestedTeamId, row.RequestedEventTypeId) = wanted.Scope;
         row.RequestedTriggers = wanted.Triggers;
         row.RequestedForwardUrl = wanted.ForwardUrl;
         row.RequestedSubscriberUrl = wanted.SubscriberUrl;
@@ -96,10 +94,7 @@ public static class RegistrationPlanner
     /// <summary>Cal.com confirmed <paramref name="webhookId"/> with <paramref name="wanted"/>: the request becomes the applied settings.</summary>
     public static void Apply(ConnectionRecord row, RequestedSettings wanted, string webhookId, DateTimeOffset now)
     {
-        row.Scope = wanted.Scope.Name;
-        row.OrgId = wanted.Scope.OrgId;
-        row.TeamId = wanted.Scope.TeamId;
-        row.EventTypeId = wanted.Scope.EventTypeId;
+        (row.Scope, row.OrgId, row.TeamId, row.EventTypeId) = wanted.Scope;
         row.SubscriberUrl = wanted.SubscriberUrl;
         row.Triggers = wanted.Triggers;
         row.ForwardUrl = wanted.ForwardUrl;

@@ -49,11 +49,7 @@ public sealed class SubscriptionCleaner(
         }
 
         var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
-        if (row is { IsRemoved: true })
-        {
-            row = null; // a tombstone: the connection is gone
-        }
-        if (row is not null && leases.HeldByOther(row))
+        if (row is { IsRemoved: false } && leases.HeldByOther(row))
         {
             // A request holds the connection: the DELETE that queued this message may not have finished yet, or a new
             // registration may be adopting this very subscription. Only a settled row can decide: look later. A row
@@ -61,7 +57,7 @@ public sealed class SubscriptionCleaner(
             return await RetryOrGiveUpAsync(message, "the connection is being changed by another request", transient: true, cancellationToken)
                 .ConfigureAwait(false);
         }
-        if (row is not null && RegistrationPlanner.IsApplied(row) && (message.WebhookId is null || row.CalWebhookId == message.WebhookId))
+        if (RegistrationPlanner.IsApplied(row) && (message.WebhookId is null || row.CalWebhookId == message.WebhookId))
         {
             // Registered again since: the new registration found the subscription by its URL and owns it.
             SubscriptionsLog.CleanupSkipped(logger, message.ConnectionId, message.WebhookId);
@@ -108,7 +104,7 @@ public sealed class SubscriptionCleaner(
         try
         {
             var row = await store.FindAsync(message.ConnectionId, cancellationToken).ConfigureAwait(false);
-            if (row is null || row.IsRemoved || !RegistrationPlanner.IsApplied(row)
+            if (!RegistrationPlanner.IsApplied(row)
                 || (row.State == States.Active && row.CalWebhookId is not null && row.CalWebhookId != message.WebhookId))
             {
                 return null;
