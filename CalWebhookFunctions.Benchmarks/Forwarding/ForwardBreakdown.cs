@@ -5,6 +5,7 @@ using System.Text;
 using CalWebhookFunctions.Benchmarks.Infrastructure;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Ingest;
 using CalWebhookFunctions.Storage;
 
@@ -56,7 +57,7 @@ public static class ForwardBreakdown
                     Add("decode, parse message, webhook-id (CPU)", clock.Elapsed);
 
                     clock.Restart();
-                    var claim = await ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, 1, TimeSpan.FromMinutes(1),
+                    var claim = await ledger.TryClaimAsync(LedgerKey.Of(message, webhookId, body), message.EventId, message.ConnectionId, 1, TimeSpan.FromMinutes(1),
                         CancellationToken.None);
                     Add("claim the webhook-id (table insert)", clock.Elapsed);
 
@@ -86,7 +87,7 @@ public static class ForwardBreakdown
                     Add("POST to the receiver", clock.Elapsed);
 
                     clock.Restart();
-                    await ledger.MarkDeliveredAsync(claim, message.EventId, message.ConnectionId, 200, 1, bodyInBlob: false, CancellationToken.None);
+                    await ledger.MarkDeliveredAsync(claim, message.EventId, message.ConnectionId, 200, 1, blobEvent: null, CancellationToken.None);
                     Add("mark delivered (table upsert)", clock.Elapsed);
 
                     clock.Restart();
@@ -101,7 +102,8 @@ public static class ForwardBreakdown
         var together = TimeSpan.Zero;
         for (var i = 0; i < Events; i++)
         {
-            var id = OutboundSigner.WebhookId(RelayUnderTest.ConnectionId, relay.UniqueBody(template));
+            var id = new LedgerKey(DeliveryLogKeys.Partition(DateTimeOffset.UtcNow),
+                OutboundSigner.WebhookId(RelayUnderTest.ConnectionId, relay.UniqueBody(template)));
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(
                 ledger.TryClaimAsync(id, "e" + i.ToString(CultureInfo.InvariantCulture), RelayUnderTest.ConnectionId, 1, TimeSpan.FromMinutes(1),

@@ -50,6 +50,21 @@ internal static class StorageFaults
 
     public static bool Is(HttpMessage message, string method, string pathPart) =>
         message.Request.Method.Method == method && message.Request.Uri.Path.Contains(pathPart, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether the request is an entity-group transaction (<c>POST $batch</c>) whose text contains <paramref name="part"/>:
+    /// e.g. <c>RowKey='d_</c> for a write of the delivery ledger, <c>RowKey='e_</c> for one of the delivery log.
+    /// </summary>
+    public static bool IsBatchWith(HttpMessage message, string part)
+    {
+        if (!Is(message, "POST", "$batch") || message.Request.Content is not { } content)
+        {
+            return false;
+        }
+        using var text = new MemoryStream();
+        content.WriteTo(text, CancellationToken.None);
+        return System.Text.Encoding.UTF8.GetString(text.ToArray()).Contains(part, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>

@@ -1,52 +1,62 @@
 using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Configuration;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CalWebhookFunctions.Forwarding;
 
 /// <summary>
-/// The <c>CalDeliveries</c> table: at most one forward per <c>webhook-id</c> at a time, and none after a success.
+/// The delivery ledger in <c>CalDeliveries</c>: at most one forward per <c>webhook-id</c> at a time, and none after a success.
 /// Before sending, an attempt claims the id (insert, or take over an expired claim with the row's ETag); after a 2xx
-/// it marks the id delivered; after a failure it releases the claim. Rows are kept for <c>Deliveries__RetentionDays</c>.
+/// it marks the id delivered; after a failure it releases the claim. Its rows live in the delivery log's day partitions
+/// (<see cref="LedgerKey"/>), so every write goes through a group commit per partition (<see cref="PartitionBatches"/>:
+/// the claims, releases and marks of the forwards in flight share entity-group transactions; the log has its own, so a
+/// claim never waits behind the log's larger rows), and they go when their day partition is dropped after
+/// <c>Deliveries__RetentionDays</c>.
 /// </summary>
 public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IOptions<DeliveriesOptions> options)
 {
+    private readonly PartitionBatches _batches = new(storage.Table(StorageNames.DeliveriesTable));
+
     /// <summary>The default of how long a delivered webhook-id is remembered (<c>Deliveries__RetentionDays</c>).</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(DeliveriesOptions.DefaultRetentionDays);
 
     /// <summary>How long a delivered webhook-id is remembered: far longer than any retry schedule or Cal.com retry.</summary>
     private readonly TimeSpan _retention = options.Value.Retention;
 
-    public const string EventKeyPrefix = "event_";
+    /// <summary>The partition key prefix of an event's delivered row before the day partitions (swept by <see cref="SweepExpiredAsync"/>).</summary>
+    public const string LegacyEventKeyPrefix = "event_";
 
     private const int MaxClaimRounds = 8;
 
     private readonly TableClient _table = storage.Table(StorageNames.DeliveriesTable);
 
     /// <summary>The claims: a lease on the webhook-id's row while it is <c>sending</c>; released by deleting the row.</summary>
-    private readonly TableLease<DeliveryRecord> _claims = new(
-        new ConditionalTable(storage.Table(StorageNames.DeliveriesTable)), time, releaseDeletesRow: true);
+    private TableLease<DeliveryRecord> Claims => field ??= new(new ConditionalTable(_batches), time, releaseDeletesRow: true);
 
     public TableClient Table => _table;
+
+    /// <summary>The ledger's group commit (for tests: how many writes wait for a transaction of their partition).</summary>
+    internal PartitionBatches Batches => _batches;
 
     /// <param name="redeliverAfter">
     /// A deliberate redelivery's request time: a delivery recorded before it does not stop this attempt (it takes the row
     /// over like an expired one); a live claim still does, and so does a delivery recorded after it.
     /// </param>
-    public async Task<DeliveryClaim> TryClaimAsync(string webhookId, string eventId, string? connectionId, int attempt, TimeSpan lease,
+    public async Task<DeliveryClaim> TryClaimAsync(LedgerKey key, string eventId, string? connectionId, int attempt, TimeSpan lease,
         CancellationToken cancellationToken, DateTimeOffset? redeliverAfter = null)
     {
         for (var round = 0; round < MaxClaimRounds; round++)
         {
-            var record = SendingRecord(webhookId, eventId, connectionId, attempt);
-            if (await _claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
+            var record = SendingRecord(key, eventId, connectionId, attempt);
+            if (await Claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
             {
                 return Claimed(record);
             }
             // A row exists: delivered, held by a live attempt, or stale.
-            var existing = await _table.GetEntityIfExistsAsync<DeliveryRecord>(webhookId, DeliveryRecord.RowKeyValue,
+            var existing = await _table.GetEntityIfExistsAsync<DeliveryRecord>(key.PartitionKey, key.RowKey,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!existing.HasValue || existing.Value is null)
             {
@@ -57,23 +67,23 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
             {
                 if (row.State == DeliveryRecord.Delivered && !(row.DeliveredAt < redeliverAfter))
                 {
-                    return new DeliveryClaim(ClaimStatus.AlreadyDelivered, webhookId);
+                    return new DeliveryClaim(ClaimStatus.AlreadyDelivered, key);
                 }
-                if (_claims.IsLive(row))
+                if (Claims.IsLive(row))
                 {
-                    return new DeliveryClaim(ClaimStatus.InFlight, webhookId, LeaseUntil: row.LeaseUntil);
+                    return new DeliveryClaim(ClaimStatus.InFlight, key, LeaseUntil: row.LeaseUntil);
                 }
             }
             // Expired record or abandoned claim (its attempt crashed): take it over, unless someone else just did.
             record.ETag = row.ETag;
-            if (await _claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
+            if (await Claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
             {
                 return Claimed(record);
             }
             // Lost the race: look again.
         }
         // Only under pathological contention; throwing lets the host hand the message over again later.
-        throw new InvalidOperationException($"Could not claim {webhookId} after {MaxClaimRounds} rounds of contention.");
+        throw new InvalidOperationException($"Could not claim {key.WebhookId} after {MaxClaimRounds} rounds of contention.");
     }
 
     /// <summary>
@@ -83,15 +93,16 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     public async Task<DeliveryClaim?> RenewAsync(DeliveryClaim claim, string eventId, string? connectionId, int attempt, TimeSpan lease,
         CancellationToken cancellationToken)
     {
-        var record = SendingRecord(claim.WebhookId, eventId, connectionId, attempt);
+        var record = SendingRecord(claim.Key, eventId, connectionId, attempt);
         record.ETag = claim.ETag;
-        return await _claims.TryRenewAsync(record, lease, cancellationToken).ConfigureAwait(false) ? Claimed(record) : null;
+        return await Claims.TryRenewAsync(record, lease, cancellationToken).ConfigureAwait(false) ? Claimed(record) : null;
     }
 
     /// <summary>The row of a claim (its lease is set when taken or renewed).</summary>
-    private DeliveryRecord SendingRecord(string webhookId, string eventId, string? connectionId, int attempt) => new()
+    private DeliveryRecord SendingRecord(LedgerKey key, string eventId, string? connectionId, int attempt) => new()
     {
-        PartitionKey = webhookId,
+        PartitionKey = key.PartitionKey,
+        RowKey = key.RowKey,
         State = DeliveryRecord.Sending,
         EventId = eventId,
         ConnectionId = connectionId,
@@ -100,16 +111,28 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     };
 
     private static DeliveryClaim Claimed(DeliveryRecord written) =>
-        new(ClaimStatus.Claimed, written.PartitionKey, written.ETag, written.LeaseUntil);
+        new(ClaimStatus.Claimed, new LedgerKey(written.PartitionKey, written.RowKey[DeliveryLogKeys.LedgerPrefix.Length..]), written.ETag,
+            written.LeaseUntil);
 
-    /// <summary>Records the success. Unconditional: the app has the event, whoever holds the row now.</summary>
-    public async Task MarkDeliveredAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts, bool bodyInBlob,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the success. Unconditional: the app has the event, whoever holds the row now. An event whose body is in a blob
+    /// (<paramref name="blobEvent"/>) also gets its delivered row under its event id.
+    /// </summary>
+    public async Task MarkDeliveredAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts,
+        QueuedWebhook? blobEvent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var record = new DeliveryRecord
+        var writes = new List<Task> { _batches.WriteAsync([Delivered(claim.Key.PartitionKey, claim.Key.RowKey)]) };
+        if (blobEvent is not null)
         {
-            PartitionKey = claim.WebhookId,
+            writes.Add(_batches.WriteAsync([Delivered(DeliveryLogKeys.Partition(DeliveryLog.KeyTime(blobEvent)), DeliveryLogKeys.DeliveredEvent(eventId))]));
+        }
+        await Task.WhenAll(writes).WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        TableTransactionAction Delivered(string partitionKey, string rowKey) => new(TableTransactionActionType.UpsertReplace, new DeliveryRecord
+        {
+            PartitionKey = partitionKey,
+            RowKey = rowKey,
             State = DeliveryRecord.Delivered,
             EventId = eventId,
             ConnectionId = connectionId,
@@ -117,13 +140,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
             StatusCode = status,
             Attempts = attempts,
             ExpiresAt = now + _retention,
-        };
-        await _table.UpsertEntityAsync(record, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        if (bodyInBlob)
-        {
-            record.PartitionKey = EventKeyPrefix + eventId;
-            await _table.UpsertEntityAsync(record, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        }
+        });
     }
 
     /// <summary>Gives the claim up after a failed attempt so the retry can take it. Best effort: a claim left behind expires.</summary>
@@ -131,8 +148,8 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     {
         try
         {
-            await _claims.TryReleaseAsync(new DeliveryRecord { PartitionKey = claim.WebhookId, ETag = claim.ETag }, CancellationToken.None)
-                .ConfigureAwait(false);
+            await Claims.TryReleaseAsync(new DeliveryRecord { PartitionKey = claim.Key.PartitionKey, RowKey = claim.Key.RowKey, ETag = claim.ETag },
+                CancellationToken.None).ConfigureAwait(false);
         }
         catch (RequestFailedException)
         {
@@ -140,13 +157,13 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
         }
     }
 
-    /// <summary>Whether the event with this id was delivered (recorded only for events whose body is in a blob).</summary>
-    public async Task<bool> IsEventDeliveredAsync(string eventId, CancellationToken cancellationToken)
+    /// <summary>Whether the event was delivered (recorded only for events whose body is in a blob).</summary>
+    public async Task<bool> IsEventDeliveredAsync(QueuedWebhook message, CancellationToken cancellationToken)
     {
         try
         {
-            var row = await _table.GetEntityIfExistsAsync<DeliveryRecord>(EventKeyPrefix + eventId, DeliveryRecord.RowKeyValue,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var row = await _table.GetEntityIfExistsAsync<DeliveryRecord>(DeliveryLogKeys.Partition(DeliveryLog.KeyTime(message)),
+                DeliveryLogKeys.DeliveredEvent(message.EventId), cancellationToken: cancellationToken).ConfigureAwait(false);
             return row.HasValue && row.Value is { State: DeliveryRecord.Delivered } record && record.ExpiresAt > time.GetUtcNow();
         }
         catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
@@ -155,7 +172,11 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
         }
     }
 
-    /// <summary>Deletes up to <paramref name="max"/> expired rows; returns how many went.</summary>
+    /// <summary>
+    /// Deletes up to <paramref name="max"/> expired rows written by versions before the day partitions (partition key = the
+    /// webhook-id, or <see cref="LegacyEventKeyPrefix"/> + event id); returns how many went. Today's rows go with their day
+    /// partition (<see cref="DeliveryLogRetention"/>), so this meets only those older rows, and finds none once they are gone.
+    /// </summary>
     public async Task<int> SweepExpiredAsync(int max, CancellationToken cancellationToken)
     {
         var deleted = 0;
@@ -164,7 +185,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
         {
             // The delivery log's day partitions (log_…) are left to DeliveryLogRetention, which drops them whole.
             var filter = TableClient.CreateQueryFilter(
-                $"(PartitionKey lt {Operations.DeliveryLogKeys.PartitionPrefix} or PartitionKey gt {Operations.DeliveryLogKeys.After(Operations.DeliveryLogKeys.PartitionPrefix)}) and ExpiresAt lt {cutoff}");
+                $"(PartitionKey lt {DeliveryLogKeys.PartitionPrefix} or PartitionKey gt {DeliveryLogKeys.After(DeliveryLogKeys.PartitionPrefix)}) and ExpiresAt lt {cutoff}");
             await foreach (var row in _table.QueryAsync<DeliveryRecord>(filter, maxPerPage: 100,
                                select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {

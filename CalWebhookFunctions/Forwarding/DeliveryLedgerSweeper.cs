@@ -7,8 +7,9 @@ namespace CalWebhookFunctions.Forwarding;
 /// <summary>
 /// Removes expired <c>CalDeliveries</c> content in the background every 6 hours per instance: the delivery log's day
 /// partitions and payload blobs past <c>Deliveries__RetentionDays</c> (<see cref="DeliveryLogRetention"/>, at most
-/// <see cref="MaxLogCallsPerSweep"/> storage calls), then up to 100,000 expired dedup rows. Lazy by design: an expired row
-/// is already ignored by the ledger, and the log's lists are bounded by time, so a late sweep only costs storage.
+/// <see cref="MaxLogCallsPerSweep"/> storage calls; the ledger's dedup rows live in those partitions and go with them),
+/// then up to 100,000 expired dedup rows of versions before that layout. Lazy by design: an expired row is already ignored
+/// by the ledger, and the log's lists are bounded by time, so a late sweep only costs storage.
 /// </summary>
 internal sealed class DeliveryLedgerSweeper(DeliveryLedger ledger, DeliveryLogRetention retention, TimeProvider time,
     ILogger<DeliveryLedgerSweeper> logger) : BackgroundService

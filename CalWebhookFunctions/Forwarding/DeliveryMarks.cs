@@ -37,7 +37,7 @@ public sealed class DeliveryMarks(DeliveryLedger ledger, ILogger<DeliveryMarks> 
         try
         {
             await ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
-                bodyInBlob: false, CancellationToken.None).ConfigureAwait(false);
+                blobEvent: null, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageRetryPolicy.IsStorageFailure(ex, CancellationToken.None))
         {

@@ -6,20 +6,21 @@ using CalWebhookFunctions.Storage;
 namespace CalWebhookFunctions.Forwarding;
 
 /// <summary>
-/// One row of <c>CalDeliveries</c>. Partition key = the <c>webhook-id</c> (<c>msg_</c> + hex, safe in a key), row key
-/// <see cref="RowKeyValue"/>: state <c>sending</c> while an attempt holds the claim until <see cref="LeaseUntil"/>,
-/// <c>delivered</c> once the app answered 2xx. Events whose body lives in a blob also get a row keyed
-/// <c>event_</c> + event id, so a redelivered message whose blob was already removed is recognised as delivered.
-/// No bodies, secrets or URLs.
+/// One row of the delivery ledger in <c>CalDeliveries</c>: row key <c>d_</c> + the <c>webhook-id</c> (<c>msg_</c> + hex, safe in
+/// a key) in the day partition of <see cref="Operations.DeliveryLogKeys.LedgerTime"/>; state <c>sending</c> while an attempt
+/// holds the claim until <see cref="LeaseUntil"/>, <c>delivered</c> once the app answered 2xx. Events whose body lives in a
+/// blob also get a row <c>v_</c> + event id in their own day partition, so a redelivered message whose blob was already
+/// removed is recognised as delivered. No bodies, secrets or URLs. (Versions before the day partitions keyed the row by
+/// partition key = webhook-id or <c>event_</c> + event id, row key <see cref="LegacyRowKey"/>.)
 /// </summary>
 public sealed class DeliveryRecord : ILeasedRow
 {
-    public const string RowKeyValue = "delivery";
+    public const string LegacyRowKey = "delivery";
     public const string Sending = "sending";
     public const string Delivered = "delivered";
 
     public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = RowKeyValue;
+    public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
@@ -57,4 +58,18 @@ public enum ClaimStatus
 /// The ledger's answer to a claim. When <see cref="ClaimStatus.Claimed"/>, no other attempt can take the webhook-id over
 /// before <see cref="LeaseUntil"/> (every takeover is conditional on the row's <see cref="ETag"/>).
 /// </summary>
-public sealed record DeliveryClaim(ClaimStatus Status, string WebhookId, ETag ETag = default, DateTimeOffset? LeaseUntil = null);
+public sealed record DeliveryClaim(ClaimStatus Status, LedgerKey Key, ETag ETag = default, DateTimeOffset? LeaseUntil = null)
+{
+    public string WebhookId => Key.WebhookId;
+}
+
+/// <summary>Where a webhook-id's ledger row is: its day partition and <c>d_</c> + the webhook-id.</summary>
+public readonly record struct LedgerKey(string PartitionKey, string WebhookId)
+{
+    public string RowKey => Operations.DeliveryLogKeys.Ledger(WebhookId);
+
+    /// <summary>The key of the webhook-id of <paramref name="message"/>, whose body is <paramref name="body"/>.</summary>
+    public static LedgerKey Of(QueuedWebhook message, string webhookId, ReadOnlySpan<byte> body) =>
+        new(Operations.DeliveryLogKeys.Partition(Operations.DeliveryLogKeys.LedgerTime(
+            Operations.DeliveryLog.KeyTime(message), Operations.DeliveryLog.ReadBodyFields(body).CreatedAt)), webhookId);
+}

@@ -35,7 +35,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
         {
             await Task.WhenAll(
                 ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
-                    bodyInBlob: true, CancellationToken.None),
+                    blobEvent: message, CancellationToken.None),
                 log.TryRecordAsync(message, webhookId, outcome, body)).ConfigureAwait(false);
         }
         metrics.Forwarded(time.GetUtcNow() - message.ReceivedAt);
@@ -140,7 +140,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
 
     public async Task<ForwardOutcome> BodyMissingAsync(QueuedWebhook message, CancellationToken cancellationToken)
     {
-        if (await ledger.IsEventDeliveredAsync(message.EventId, cancellationToken).ConfigureAwait(false))
+        if (await ledger.IsEventDeliveredAsync(message, cancellationToken).ConfigureAwait(false))
         {
             // Delivered, recorded and its blob removed, but the host never got to delete this message.
             ForwardingLog.EventAlreadyDelivered(logger, message.EventId);

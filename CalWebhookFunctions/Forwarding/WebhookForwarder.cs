@@ -109,8 +109,8 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
         DeliveryClaim claim;
         try
         {
-            claim = await ledger.TryClaimAsync(webhookId, message.EventId, message.ConnectionId, attempt, Lease, cancellationToken,
-                message.RedeliverAfter).ConfigureAwait(false);
+            claim = await ledger.TryClaimAsync(LedgerKey.Of(message, webhookId, body), message.EventId, message.ConnectionId, attempt, Lease,
+                cancellationToken, message.RedeliverAfter).ConfigureAwait(false);
         }
         catch
         {

@@ -29,20 +29,21 @@ public sealed record LoggedAttempt(int Number, DateTimeOffset At, int? Status, l
 /// Writes the delivery log (<see cref="DeliveryLogKeys"/>): each outcome is the summary row, the connection index row and
 /// the attempt row in the event's day partition, each replaced whole, no read first, and goes out in an entity-group
 /// transaction — its own when nothing else of its partition is being written, else shared with the outcomes that came while
-/// one was in flight (<see cref="DeliveryLogBatches"/>). The summary carries what the event was received with (headers, and
+/// one was in flight (<see cref="PartitionBatches"/>). The summary carries what the event was received with (headers, and
 /// an inline body; a larger body stays in its blob). <see cref="MarkPendingAsync"/> (conditional) is never batched.
 /// </summary>
 public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider time, ILogger<DeliveryLog> logger)
 {
-    private readonly DeliveryLogBatches _batches = new(storage.Table(StorageNames.DeliveriesTable));
+    /// <summary>The log's own group commit (the ledger has another: its small rows need not wait behind the log's).</summary>
+    private readonly PartitionBatches _batches = new(storage.Table(StorageNames.DeliveriesTable));
 
     /// <summary>The group commit the outcomes go through (for tests: how many wait for a batch).</summary>
-    internal DeliveryLogBatches Batches => _batches;
+    internal PartitionBatches Batches => _batches;
 
     public TableClient Table => _batches.Table;
 
     /// <summary>
-    /// Writes the outcome (with the others of its partition in flight, <see cref="DeliveryLogBatches"/>); completes when it
+    /// Writes the outcome (with the others of its partition in flight, <see cref="PartitionBatches"/>); completes when it
     /// is stored, throws when storage fails it. Cancelling stops the wait, not the write.
     /// </summary>
     public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken)
@@ -188,22 +189,35 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     /// <summary>The top-level <c>triggerEvent</c> and <c>payload.uid</c> of a JSON body (nulls for anything else).</summary>
     public static (string? Trigger, string? BookingUid) ReadFields(ReadOnlySpan<byte> body)
     {
+        var (trigger, uid, _) = ReadBodyFields(body);
+        return (trigger, uid);
+    }
+
+    /// <summary><see cref="ReadFields"/> and the top-level <c>createdAt</c> (Cal.com's firing time) of a JSON body.</summary>
+    public static (string? Trigger, string? BookingUid, DateTimeOffset? CreatedAt) ReadBodyFields(ReadOnlySpan<byte> body)
+    {
         string? trigger = null, uid = null;
+        DateTimeOffset? createdAt = null;
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return (null, null);
+                return (null, null, null);
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isTrigger = reader.ValueTextEquals("triggerEvent"u8);
                 var isPayload = reader.ValueTextEquals("payload"u8);
+                var isCreatedAt = reader.ValueTextEquals("createdAt"u8);
                 reader.Read();
                 if (isTrigger && reader.TokenType == JsonTokenType.String)
                 {
                     trigger ??= Short(reader.GetString());
+                }
+                else if (isCreatedAt && reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var created))
+                {
+                    createdAt ??= created;
                 }
                 else if (isPayload && reader.TokenType == JsonTokenType.StartObject)
                 {
@@ -231,7 +245,7 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
         {
             // Not JSON (a form body), or cut short: what was found stands.
         }
-        return (trigger, uid);
+        return (trigger, uid, createdAt);
     }
 
     private static string? Short(string? value) => value is { Length: <= 256 } ? value : null;

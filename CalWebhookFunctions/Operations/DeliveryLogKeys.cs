@@ -11,8 +11,13 @@ namespace CalWebhookFunctions.Operations;
 /// <item>the connection index row <c>c_</c> + table key of the connection + <c>~</c> + inverted ms + <c>_</c> + event id (the
 /// summary's fields without the body); <c>~</c> never follows the first character of a connection key, so one connection's
 /// prefix never covers another's;</item>
-/// <item>one attempt row per attempt, <c>a_</c> + event id + <c>_</c> + ms of the attempt (ascending) + <c>_</c> + attempt number.</item>
+/// <item>one attempt row per attempt, <c>a_</c> + event id + <c>_</c> + ms of the attempt (ascending) + <c>_</c> + attempt number;</item>
+/// <item>the delivery ledger's row of a webhook-id, <c>d_</c> + webhook-id (<see cref="Forwarding.DeliveryLedger"/>), in the
+/// partition of <see cref="LedgerTime"/>; and, for an event whose body is in a blob, <c>v_</c> + event id once it was
+/// delivered.</item>
 /// </list>
+/// So everything an event leaves in the table goes when its day partition is dropped (<see cref="DeliveryLogRetention"/>):
+/// retention finds expired rows by key, without a scan.
 /// The received time is the event id's own (a Guid v7 from ingest carries it in its first 48 bits); an id that is not a
 /// v7 Guid falls back to the message's received time.
 /// </summary>
@@ -22,6 +27,8 @@ public static class DeliveryLogKeys
     public const string SummaryPrefix = "e_";
     public const string IndexPrefix = "c_";
     public const string AttemptPrefix = "a_";
+    public const string LedgerPrefix = "d_";
+    public const string DeliveredEventPrefix = "v_";
     public const char ConnectionSeparator = '~';
 
     /// <summary>Larger than any millisecond time this log meets (year 9999), so the inverted value is never negative.</summary>
@@ -31,6 +38,18 @@ public static class DeliveryLogKeys
     /// <summary>The received time an event's keys use: the v7 Guid's, else <paramref name="receivedAt"/>.</summary>
     public static DateTimeOffset KeyTime(string eventId, DateTimeOffset receivedAt) =>
         TryReadV7Time(eventId, out var time) ? time : receivedAt;
+
+    /// <summary>
+    /// The day of a webhook-id's ledger row: the body's own <c>createdAt</c> (Cal.com's firing time), so that identical bodies
+    /// — an identical redelivery, which has the same webhook-id — always meet at the same row, whatever day each copy was
+    /// received; the event's <see cref="KeyTime"/> when the body has none, or one more than a day before it or after it.
+    /// </summary>
+    public static DateTimeOffset LedgerTime(DateTimeOffset keyTime, DateTimeOffset? createdAt) =>
+        createdAt is { } created && created >= keyTime - TimeSpan.FromDays(1) && created <= keyTime + TimeSpan.FromDays(1) ? created : keyTime;
+
+    public static string Ledger(string webhookId) => LedgerPrefix + webhookId;
+
+    public static string DeliveredEvent(string eventId) => DeliveredEventPrefix + eventId;
 
     /// <summary>Whether <paramref name="eventId"/> is 32 hex digits (an event id as ingest answers it).</summary>
     public static bool IsEventId(string? eventId) =>

@@ -1,5 +1,6 @@
 using System.Text;
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 
@@ -25,7 +26,7 @@ public class DeduplicationTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         Assert.Contains("was delivered before under the same webhook-id", harness.App.Logs.AllText, StringComparison.Ordinal);
         var record = Assert.Single(await harness.DeliveryRecordsAsync());
         Assert.Equal(DeliveryRecord.Delivered, record.State);
-        Assert.Equal(OutboundSigner.WebhookId("conn-1", message.Body!), record.PartitionKey);
+        Assert.Equal(DeliveryLogKeys.Ledger(OutboundSigner.WebhookId("conn-1", message.Body!)), record.RowKey);
         Assert.True(record.ExpiresAt > DateTimeOffset.UtcNow.AddDays(29));
     }
 
@@ -132,24 +133,27 @@ public class DeduplicationTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         var ledger = harness.App.Get<DeliveryLedger>();
         await ledger.Table.CreateIfNotExistsAsync();
         var old = DateTimeOffset.UtcNow - DeliveryLedger.Retention - TimeSpan.FromDays(1);
+        var message = await harness.EnqueueAsync(body, "conn-1");
+        var key = LedgerKey.Of(message, OutboundSigner.WebhookId("conn-1", body), body);
+        // Expired at the webhook-id's own row: taken over. Expired and keyed as versions before the day partitions did: swept.
         await ledger.Table.AddEntityAsync(new DeliveryRecord
         {
-            PartitionKey = OutboundSigner.WebhookId("conn-1", body), State = DeliveryRecord.Delivered, DeliveredAt = old,
+            PartitionKey = key.PartitionKey, RowKey = key.RowKey, State = DeliveryRecord.Delivered, DeliveredAt = old,
             ExpiresAt = old + DeliveryLedger.Retention,
         });
         await ledger.Table.AddEntityAsync(new DeliveryRecord
         {
-            PartitionKey = "msg_expired_other", State = DeliveryRecord.Delivered, DeliveredAt = old, ExpiresAt = old + DeliveryLedger.Retention,
+            PartitionKey = "msg_expired_other", RowKey = DeliveryRecord.LegacyRowKey, State = DeliveryRecord.Delivered, DeliveredAt = old,
+            ExpiresAt = old + DeliveryLedger.Retention,
         });
 
-        await harness.EnqueueAsync(body, "conn-1");
         await harness.DrainAsync();
         var swept = await ledger.SweepExpiredAsync(100, default);
 
         Assert.Single(harness.Receiver.Deliveries);
         Assert.Equal(1, swept);
         var record = Assert.Single(await harness.DeliveryRecordsAsync());
-        Assert.Equal(OutboundSigner.WebhookId("conn-1", body), record.PartitionKey);
+        Assert.Equal((key.PartitionKey, key.RowKey), (record.PartitionKey, record.RowKey));
         Assert.True(record.ExpiresAt > DateTimeOffset.UtcNow);
     }
 }

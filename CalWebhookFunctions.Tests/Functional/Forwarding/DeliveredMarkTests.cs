@@ -1,4 +1,5 @@
 using CalWebhookFunctions.Forwarding;
+using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
 using CalWebhookFunctions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,8 +8,9 @@ namespace CalWebhookFunctions.Tests.Functional.Forwarding;
 
 /// <summary>
 /// The delivered mark is off the critical path: the forward returns (and the host may delete the message) while the mark
-/// is still being written, and the dedup promise holds meanwhile because the claim is still live. The interleaving is
-/// forced by holding the mark's request in the storage pipeline.
+/// is still being written, and the dedup promise holds meanwhile: the claim is still live, and a copy's claim goes out in
+/// the ledger's group commit after the mark. The interleaving is forced by holding the mark's request in the storage
+/// pipeline.
 /// </summary>
 public class DeliveredMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
@@ -16,8 +18,8 @@ public class DeliveredMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
 
     private async Task<(ForwardingHarness Harness, StorageGate Gate, byte[] Message)> StartAsync()
     {
-        // The mark is the ledger's only PUT on this path (the claim is a POST, nothing is renewed).
-        var gate = new StorageGate(hold: m => StorageFaults.Is(m, "PUT", StorageNames.DeliveriesTable));
+        // The mark: the ledger's transaction that writes the row delivered.
+        var gate = new StorageGate(hold: m => StorageFaults.IsBatchWith(m, "\"State\":\"delivered\""));
         var harness = await ForwardingHarness.StartAsync(azurite, configureServices: services =>
             services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: gate)));
         var message = PendingWebhooks.Serialize(ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null));
@@ -25,7 +27,7 @@ public class DeliveredMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     }
 
     [Fact]
-    public async Task A_forward_returns_before_its_mark_is_written_and_a_copy_meanwhile_is_deferred_not_sent_again()
+    public async Task A_forward_returns_before_its_mark_is_written_and_a_copy_meanwhile_waits_for_it_and_is_not_sent_again()
     {
         var (harness, gate, message) = await StartAsync();
         await using var _ = harness;
@@ -34,10 +36,14 @@ public class DeliveredMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         // Old code waits for the held mark here (the guard only turns that hang into a failure).
         Assert.Equal(ForwardOutcome.Delivered, await forwarder.ProcessAsync(message, default).WaitAsync(HangGuard));
         await gate.Held;
-        Assert.Equal(ForwardOutcome.Deferred, await forwarder.ProcessAsync(message, default)); // the claim is still live
+        // A copy meanwhile: its claim goes out after the mark, in the ledger's group commit of the partition.
+        var copy = forwarder.ProcessAsync(message, default);
+        Assert.True(await Eventually.HoldsAsync(() => harness.App.Get<DeliveryLedger>().Batches.Waiting == 1, HangGuard));
+        Assert.False(copy.IsCompleted);
         Assert.Single(harness.Receiver.Requests);
 
         gate.Release();
+        Assert.Equal(ForwardOutcome.AlreadyDelivered, await copy.WaitAsync(HangGuard));
         Assert.Equal(DeliveryRecord.Delivered, Assert.Single(await harness.DeliveryRecordsAsync()).State);
         Assert.Equal(ForwardOutcome.AlreadyDelivered, await forwarder.ProcessAsync(message, default));
         Assert.Single(harness.Receiver.Requests);
@@ -56,8 +62,8 @@ public class DeliveredMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
         gate.Release();
         await stopping;
 
-        var row = await harness.App.Get<DeliveryLedger>().Table.GetEntityAsync<DeliveryRecord>(
-            OutboundSigner.WebhookId(null, CalDeliveries.BookingCreated()), DeliveryRecord.RowKeyValue);
-        Assert.Equal(DeliveryRecord.Delivered, row.Value.State);
+        var row = Assert.Single(await harness.DeliveryRecordsAsync());
+        Assert.Equal(DeliveryLogKeys.Ledger(OutboundSigner.WebhookId(null, CalDeliveries.BookingCreated())), row.RowKey);
+        Assert.Equal(DeliveryRecord.Delivered, row.State);
     }
 }

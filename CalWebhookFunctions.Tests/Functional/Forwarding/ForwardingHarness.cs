@@ -125,7 +125,8 @@ internal sealed class ForwardingHarness : IAsyncDisposable
     }
 
     /// <summary>
-    /// The ledger's rows (not the delivery log's, which shares the table in its <c>log_</c> partitions), once the delivered
+    /// The ledger's rows (its <c>d_</c> and <c>v_</c> rows in the <c>log_</c> day partitions, and rows of earlier versions; not
+    /// the delivery log's), once the delivered
     /// marks still being written in the background have landed.
     /// </summary>
     public async Task<IReadOnlyList<DeliveryRecord>> DeliveryRecordsAsync()
@@ -137,7 +138,9 @@ internal sealed class ForwardingHarness : IAsyncDisposable
         {
             await foreach (var row in table.QueryAsync<DeliveryRecord>())
             {
-                if (!row.PartitionKey.StartsWith(CalWebhookFunctions.Operations.DeliveryLogKeys.PartitionPrefix, StringComparison.Ordinal))
+                if (!row.PartitionKey.StartsWith(CalWebhookFunctions.Operations.DeliveryLogKeys.PartitionPrefix, StringComparison.Ordinal)
+                    || row.RowKey.StartsWith(CalWebhookFunctions.Operations.DeliveryLogKeys.LedgerPrefix, StringComparison.Ordinal)
+                    || row.RowKey.StartsWith(CalWebhookFunctions.Operations.DeliveryLogKeys.DeliveredEventPrefix, StringComparison.Ordinal))
                 {
                     rows.Add(row);
                 }

@@ -86,7 +86,8 @@ internal sealed class DeliveriesHarness : IAsyncDisposable
     }
 
     /// <summary>Whether a table request is an entity-group transaction.</summary>
-    public static bool IsBatch(HttpMessage message) => StorageFaults.Is(message, "POST", "$batch");
+    /// <summary>An entity-group transaction of the delivery log (it always writes a summary row; the ledger's have its own).</summary>
+    public static bool IsBatch(HttpMessage message) => StorageFaults.IsBatchWith(message, "RowKey='" + DeliveryLogKeys.SummaryPrefix);
 
     /// <summary>Runs ForwardCalWebhook until the queue is empty and every background write (marks, log) has landed.</summary>
     public async Task DrainAsync()

@@ -120,6 +120,28 @@ public class DeliveryLogCostTests(AzuriteFixture azurite, Xunit.Abstractions.ITe
     }
 
     [Fact]
+    public async Task A_webhook_ids_ledger_row_goes_with_its_day_partition_found_by_key_without_a_scan()
+    {
+        var scans = new StorageCalls(m => Uri.UnescapeDataString(m.Request.Uri.Query).Contains("ExpiresAt", StringComparison.Ordinal));
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, settings: ThirtyDays, tablePolicies: [scans]);
+        var ledger = harness.App.Get<CalWebhookFunctions.Forwarding.DeliveryLedger>();
+        var now = DateTimeOffset.UtcNow;
+        var old = new CalWebhookFunctions.Forwarding.LedgerKey(DeliveryLogKeys.Partition(now - TimeSpan.FromDays(31)), "msg_old");
+        var recent = new CalWebhookFunctions.Forwarding.LedgerKey(DeliveryLogKeys.Partition(now), "msg_recent");
+        foreach (var key in new[] { old, recent })
+        {
+            var claim = await ledger.TryClaimAsync(key, "e", null, 1, TimeSpan.FromMinutes(1), CancellationToken.None);
+            await ledger.MarkDeliveredAsync(claim, "e", null, 200, 1, blobEvent: null, CancellationToken.None);
+        }
+
+        var run = await harness.App.Get<DeliveryLogRetention>().SweepAsync(maxCalls: 100, CancellationToken.None);
+
+        Assert.Equal(1, run.Rows);
+        Assert.Equal(recent.RowKey, Assert.Single(await harness.Forwarding.DeliveryRecordsAsync()).RowKey);
+        Assert.Equal(0, scans.Count); // no query filtered on ExpiresAt: the partition's key found the row
+    }
+
+    [Fact]
     public async Task Dedup_records_are_kept_for_Deliveries_RetentionDays()
     {
         await using var harness = await DeliveriesHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Deliveries:RetentionDays"] = "3" });

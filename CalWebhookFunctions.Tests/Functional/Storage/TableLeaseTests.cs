@@ -49,14 +49,14 @@ public class TableLeaseTests(AzuriteFixture storage) : IClassFixture<AzuriteFixt
     {
         await storage.ResetAsync();
         var lease = new TableLease<DeliveryRecord>(new ConditionalTable(Table(StorageNames.DeliveriesTable)), _clock, releaseDeletesRow: true);
-        var held = new DeliveryRecord { PartitionKey = "msg_lease" };
+        var held = new DeliveryRecord { PartitionKey = "log_lease", RowKey = "d_msg_lease" };
         Assert.True(await lease.TryTakeAsync(held, TimeSpan.FromSeconds(35), default));
         var heldETag = held.ETag;
         Assert.True(await lease.TryRenewAsync(held, TimeSpan.FromSeconds(35), default));
 
-        Assert.False(await lease.TryReleaseAsync(new DeliveryRecord { PartitionKey = "msg_lease", ETag = heldETag }, default));
+        Assert.False(await lease.TryReleaseAsync(new DeliveryRecord { PartitionKey = "log_lease", RowKey = "d_msg_lease", ETag = heldETag }, default));
         Assert.True(await lease.TryReleaseAsync(held, default));
-        Assert.False((await Table(StorageNames.DeliveriesTable).GetEntityIfExistsAsync<DeliveryRecord>("msg_lease", DeliveryRecord.RowKeyValue)).HasValue);
+        Assert.False((await Table(StorageNames.DeliveriesTable).GetEntityIfExistsAsync<DeliveryRecord>("log_lease", "d_msg_lease")).HasValue);
     }
 
     [Fact]
@@ -66,12 +66,12 @@ public class TableLeaseTests(AzuriteFixture storage) : IClassFixture<AzuriteFixt
         var connections = new TableLease<ConnectionRecord>(new ConditionalTable(Table(StorageNames.ConnectionsTable)), _clock);
         var deliveries = new TableLease<DeliveryRecord>(new ConditionalTable(Table(StorageNames.DeliveriesTable)), _clock, releaseDeletesRow: true);
         var connection = Row("stored");
-        var delivery = new DeliveryRecord { PartitionKey = "msg_stored" };
+        var delivery = new DeliveryRecord { PartitionKey = "log_stored", RowKey = "d_msg_stored" };
         Assert.True(await connections.TryTakeAsync(connection, TimeSpan.FromMinutes(2), default));
         Assert.True(await deliveries.TryTakeAsync(delivery, TimeSpan.FromSeconds(35), default));
 
         var connectionRow = (await Table(StorageNames.ConnectionsTable).GetEntityAsync<TableEntity>(connection.PartitionKey, connection.RowKey)).Value;
-        var deliveryRow = (await Table(StorageNames.DeliveriesTable).GetEntityAsync<TableEntity>("msg_stored", DeliveryRecord.RowKeyValue)).Value;
+        var deliveryRow = (await Table(StorageNames.DeliveriesTable).GetEntityAsync<TableEntity>("log_stored", "d_msg_stored")).Value;
         Assert.DoesNotContain(connectionRow.Keys, k => k.Contains("Lease", StringComparison.Ordinal));
         Assert.Equal((connection.ClaimId, connection.ClaimedUntil), (connectionRow.GetString("ClaimId"), connectionRow.GetDateTimeOffset("ClaimedUntil")));
         Assert.DoesNotContain(deliveryRow.Keys, k => k == "Lease" || k.Contains("ILeasedRow", StringComparison.Ordinal));

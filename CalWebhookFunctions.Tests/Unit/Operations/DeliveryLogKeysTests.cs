@@ -73,6 +73,31 @@ public class DeliveryLogKeysTests
     }
 
     [Fact]
+    public void Identical_bodies_received_either_side_of_midnight_meet_at_one_ledger_row()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"triggerEvent\":\"BOOKING_CREATED\",\"createdAt\":\"2026-12-01T23:59:59.500Z\",\"payload\":{}}");
+        var createdAt = DeliveryLog.ReadBodyFields(body).CreatedAt;
+        var before = At; // 23:59:59.999 on 1 December
+        var after = At.AddMilliseconds(2); // 00:00:00.001 on 2 December: another day partition of the log
+
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 23, 59, 59, 500, TimeSpan.Zero), createdAt);
+        Assert.NotEqual(DeliveryLogKeys.Partition(before), DeliveryLogKeys.Partition(after));
+        Assert.Equal(DeliveryLogKeys.Partition(DeliveryLogKeys.LedgerTime(before, createdAt)),
+            DeliveryLogKeys.Partition(DeliveryLogKeys.LedgerTime(after, createdAt)));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(-2.0)]
+    [InlineData(2.0)]
+    public void Without_a_plausible_createdAt_the_ledger_row_is_in_the_events_own_day(double? createdDaysFromReceipt)
+    {
+        DateTimeOffset? createdAt = createdDaysFromReceipt is { } days ? At.AddDays(days) : null;
+
+        Assert.Equal(At, DeliveryLogKeys.LedgerTime(At, createdAt));
+    }
+
+    [Fact]
     public void A_target_keeps_origin_and_path_only()
     {
         Assert.Equal("https://app.example.test:8443/hooks/cal",

@@ -1,12 +1,12 @@
 using Azure;
 using Azure.Data.Tables;
-using CalWebhookFunctions.Storage;
 
-namespace CalWebhookFunctions.Operations;
+namespace CalWebhookFunctions.Storage;
 
 /// <summary>
-/// Group commit of the delivery log's outcomes, per day partition (<see cref="DeliveryLogKeys"/>): one writer per partition,
-/// no timer. An outcome joins the batch being gathered for its partition; while one batch of that partition is in flight
+/// Group commit of the writes to one table, per partition: one writer per partition, no timer. <c>CalDeliveries</c> writes
+/// through it: the delivery log's outcomes and the ledger's claims, releases and marks, which live in the same day partitions
+/// (<see cref="Operations.DeliveryLogKeys"/>). An outcome joins the batch being gathered for its partition; while one batch of that partition is in flight
 /// the next one gathers, and goes out as ONE entity-group transaction as soon as the one in flight is answered. With nothing
 /// in flight an outcome is sent at once, alone: exactly the single transaction it always was.
 /// <list type="bullet">
@@ -14,14 +14,14 @@ namespace CalWebhookFunctions.Operations;
 /// touches a row of one before it (another outcome of the same event) waits for a later batch, so an event's outcomes are
 /// stored in the order they were given. (Its size is bounded too: a summary's inline body is under 48 KiB, so 100
 /// actions stay far below the 4 MiB a transaction may carry.)</item>
-/// <item>Each caller's task completes when its own outcome is stored.</item>
+/// <item>Each caller's task completes when its own outcome is stored, with the answers to its own actions (their ETags).</item>
 /// <item>When the table service refuses a batch of several outcomes (any answer that is an error: one entity it will not
 /// take fails the whole transaction), each outcome is sent again as its own transaction, and each caller gets its own
 /// transaction's result — one bad outcome costs only itself. When storage does not answer at all (a connection failure)
 /// every caller in the batch gets that error: the others would fail the same way.</item>
 /// </list>
 /// </summary>
-internal sealed class DeliveryLogBatches(TableClient table)
+public sealed class PartitionBatches(TableClient table)
 {
     /// <summary>The most actions one entity-group transaction may carry.</summary>
     public const int MaxActions = 100;
@@ -46,7 +46,7 @@ internal sealed class DeliveryLogBatches(TableClient table)
     /// Writes one outcome's actions (all in one partition, no two on one row) with the others of its partition; completes
     /// when they are stored, or fails with the error of the transaction they were in.
     /// </summary>
-    public Task WriteAsync(IReadOnlyList<TableTransactionAction> actions)
+    public Task<IReadOnlyList<Response>> WriteAsync(IReadOnlyList<TableTransactionAction> actions)
     {
         var partitionKey = actions[0].Entity.PartitionKey;
         var outcome = new Outcome(actions);
@@ -126,10 +126,13 @@ internal sealed class DeliveryLogBatches(TableClient table)
     {
         try
         {
-            await TransactAsync(batch.Count == 1 ? batch[0].Actions : [.. batch.SelectMany(o => o.Actions)]).ConfigureAwait(false);
+            var answers = (await TransactAsync(batch.Count == 1 ? batch[0].Actions : [.. batch.SelectMany(o => o.Actions)])
+                .ConfigureAwait(false)).Value;
+            var first = 0;
             foreach (var outcome in batch)
             {
-                outcome.Stored.TrySetResult();
+                outcome.Stored.TrySetResult([.. answers.Skip(first).Take(outcome.Actions.Count)]);
+                first += outcome.Actions.Count;
             }
         }
         catch (RequestFailedException ex) when (batch.Count > 1 && ex.Status != 0)
@@ -151,8 +154,7 @@ internal sealed class DeliveryLogBatches(TableClient table)
     {
         try
         {
-            await TransactAsync(outcome.Actions).ConfigureAwait(false);
-            outcome.Stored.TrySetResult();
+            outcome.Stored.TrySetResult((await TransactAsync(outcome.Actions).ConfigureAwait(false)).Value);
         }
         catch (Exception ex)
         {
@@ -170,7 +172,7 @@ internal sealed class DeliveryLogBatches(TableClient table)
     {
         public IReadOnlyList<TableTransactionAction> Actions { get; } = actions;
 
-        public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<IReadOnlyList<Response>> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class Partition
