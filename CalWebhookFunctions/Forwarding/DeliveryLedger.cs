@@ -53,7 +53,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
             var record = SendingRecord(key, eventId, connectionId, attempt);
             if (await Claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
             {
-                return Claimed(record);
+                return Claimed(key, record);
             }
             // A row exists: delivered, held by a live attempt, or stale.
             var existing = await _table.GetEntityIfExistsAsync<DeliveryRecord>(key.PartitionKey, key.RowKey,
@@ -78,7 +78,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
             record.ETag = row.ETag;
             if (await Claims.TryTakeAsync(record, lease, cancellationToken).ConfigureAwait(false))
             {
-                return Claimed(record);
+                return Claimed(key, record);
             }
             // Lost the race: look again.
         }
@@ -95,7 +95,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     {
         var record = SendingRecord(claim.Key, eventId, connectionId, attempt);
         record.ETag = claim.ETag;
-        return await Claims.TryRenewAsync(record, lease, cancellationToken).ConfigureAwait(false) ? Claimed(record) : null;
+        return await Claims.TryRenewAsync(record, lease, cancellationToken).ConfigureAwait(false) ? Claimed(claim.Key, record) : null;
     }
 
     /// <summary>The row of a claim (its lease is set when taken or renewed).</summary>
@@ -110,9 +110,7 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
         ExpiresAt = time.GetUtcNow() + _retention,
     };
 
-    private static DeliveryClaim Claimed(DeliveryRecord written) =>
-        new(ClaimStatus.Claimed, new LedgerKey(written.PartitionKey, written.RowKey[DeliveryLogKeys.LedgerPrefix.Length..]), written.ETag,
-            written.LeaseUntil);
+    private static DeliveryClaim Claimed(LedgerKey key, DeliveryRecord written) => new(ClaimStatus.Claimed, key, written.ETag, written.LeaseUntil);
 
     /// <summary>
     /// Records the success. Unconditional: the app has the event, whoever holds the row now. An event whose body is in a blob
