@@ -103,13 +103,8 @@ public sealed partial class ListQuery
     public static bool TryParseTime(string value, out DateTimeOffset time)
     {
         time = default;
-        if (IsoTime().IsMatch(value)
-            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
-        {
-            time = time.ToUniversalTime();
-            return true;
-        }
-        return false;
+        return IsoTime().IsMatch(value)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
     }
 
     /// <summary><c>limit</c>: 1–<see cref="MaxLimit"/>, default <see cref="DefaultLimit"/>.</summary>
@@ -166,24 +161,19 @@ public static class ContinuationToken
     public static bool TryOpen(string token, string scope, out ListPosition? position)
     {
         position = null;
-        if (token.Length > MaxTokenLength || !Base64Url.IsValid(token))
-        {
-            return false;
-        }
         try
         {
-            var envelope = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), OperationsJson.Default.Envelope);
-            if (envelope is null || envelope.Scope != ScopeHash(scope) || (envelope.PartitionKey is null && envelope.RowKey is null))
+            var envelope = token.Length > MaxTokenLength ? null : JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), OperationsJson.Default.Envelope);
+            if (envelope is not null && envelope.Scope == ScopeHash(scope) && (envelope.PartitionKey ?? envelope.RowKey) is not null)
             {
-                return false;
+                position = new ListPosition(envelope.PartitionKey, envelope.RowKey);
             }
-            position = new ListPosition(envelope.PartitionKey, envelope.RowKey);
-            return true;
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
-            return false;
+            // Not base64url of an envelope: not a token this app gave.
         }
+        return position is not null;
     }
 
     private static string ScopeHash(string scope) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scope)).AsSpan(0, 8));
