@@ -4,7 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Azure;
+using Azure.Data.Tables;
 using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,6 +17,36 @@ namespace CalWebhookFunctions.Operations;
 public sealed record ListPosition(
     [property: JsonPropertyName("p")] string? PartitionKey,
     [property: JsonPropertyName("r")] string? RowKey);
+
+/// <summary>Reads one page of a table query.</summary>
+public static class TablePage
+{
+    /// <summary>
+    /// The first <paramref name="limit"/> rows of <paramref name="query"/> (asked with <c>maxPerPage: limit + 1</c>), and
+    /// the position of the last of them when more follow; no rows when the table does not exist yet.
+    /// </summary>
+    public static async Task<(List<T> Rows, ListPosition? Next)> ReadAsync<T>(AsyncPageable<T> query, int limit, Func<T, ListPosition> positionOf)
+        where T : ITableEntity
+    {
+        var rows = new List<T>(limit);
+        try
+        {
+            await foreach (var row in query.ConfigureAwait(false))
+            {
+                if (rows.Count == limit)
+                {
+                    return (rows, positionOf(rows[^1]));
+                }
+                rows.Add(row);
+            }
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            // Nothing stored yet.
+        }
+        return (rows, null);
+    }
+}
 
 /// <summary>
 /// One page of a list answer: <c>{"items":[…],"continuation":"…"|null}</c> (DESIGN.md "Operations API"). The
