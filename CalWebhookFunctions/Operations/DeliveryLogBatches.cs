@@ -136,7 +136,7 @@ internal sealed class DeliveryLogBatches(TableClient table)
         {
             // The service answered and refused the batch (status 0 is no answer): each outcome on its own, so only one it
             // refuses fails.
-            await Task.WhenAll(batch.Select(AloneAsync)).ConfigureAwait(false);
+            await Task.WhenAll(batch.Select(outcome => SubmitAsync([outcome]))).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -144,19 +144,6 @@ internal sealed class DeliveryLogBatches(TableClient table)
             {
                 outcome.Stored.TrySetException(ex);
             }
-        }
-    }
-
-    private async Task AloneAsync(Outcome outcome)
-    {
-        try
-        {
-            await TransactAsync(outcome.Actions).ConfigureAwait(false);
-            outcome.Stored.TrySetResult();
-        }
-        catch (Exception ex)
-        {
-            outcome.Stored.TrySetException(ex);
         }
     }
 
