@@ -53,10 +53,6 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
     /// <summary>How long a message stays hidden while this call handles it (it reappears if the call dies).</summary>
     private static readonly TimeSpan Hold = TimeSpan.FromMinutes(5);
 
-    /// <summary>Replays every dead letter of one event (null: all of them).</summary>
-    public Task<ReplayResult> ReplayAsync(string? eventId, CancellationToken cancellationToken) =>
-        ReplayAsync(new ReplayFilter(EventId: eventId), dryRun: false, cancellationToken);
-
     /// <summary>With <paramref name="dryRun"/>, <see cref="ReplayResult.Moved"/> is how many would have moved; nothing is.</summary>
     public async Task<ReplayResult> ReplayAsync(ReplayFilter filter, bool dryRun, CancellationToken cancellationToken)
     {
@@ -100,7 +96,10 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                         Log.Unreadable(logger, message.MessageId);
                         continue;
                     }
-                    if (!filter.Matches(parsed) || movedEvents.Contains(parsed.EventId) || DeadLetteredAfter(parsed, message, started))
+                    // Dead-lettered after the replay started (by the forwarder's own record of when, else, for a message the
+                    // host parked, by when storage inserted it) stays; an event this replay moved that comes back is caught by its id.
+                    if (!filter.Matches(parsed) || movedEvents.Contains(parsed.EventId)
+                        || (parsed.DeadLetter?.DeadLetteredAt ?? message.InsertedOn) > started)
                     {
                         continue;
                     }
@@ -178,13 +177,6 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
             // The event is queued; its next outcome corrects the entry.
         }
     }
-
-    /// <summary>
-    /// Whether a dead letter came after the replay started: by the forwarder's own record of when, else (a message the
-    /// host parked) by when storage inserted it. An event this replay moved and that comes back is caught by its id.
-    /// </summary>
-    private static bool DeadLetteredAfter(QueuedWebhook parsed, Azure.Storage.Queues.Models.QueueMessage message, DateTimeOffset started) =>
-        (parsed.DeadLetter?.DeadLetteredAt ?? message.InsertedOn) > started;
 
     /// <summary>The event in a dead letter's text (base64 of the message JSON), or null when it is none.</summary>
     private static QueuedWebhook? TryParse(string messageText)

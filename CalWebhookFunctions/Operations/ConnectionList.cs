@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Connections;
 using CalWebhookFunctions.Http;
@@ -36,28 +35,15 @@ public sealed class ConnectionList(ConnectionStore store)
         {
             filter += " and " + TableClient.CreateQueryFilter($"PartitionKey gt {last}");
         }
-        var items = new List<ConnectionBody>(limit);
-        ListPosition? next = null;
         try
         {
-            await foreach (var row in store.Table.QueryAsync<ConnectionRecord>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
-            {
-                if (items.Count == limit)
-                {
-                    next = new ListPosition(ConnectionRecord.PartitionKeyFor(items[^1].ConnectionId), null);
-                    break;
-                }
-                items.Add(ConnectionResults.BodyOf(row));
-            }
-        }
-        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
-        {
-            // No connection yet.
+            var (rows, next) = await TablePage.ReadAsync(store.Table.QueryAsync<ConnectionRecord>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken),
+                limit, last => new ListPosition(last.PartitionKey, null));
+            return TypedResults.Ok(new ListPage<ConnectionBody>([.. rows.Select(ConnectionResults.BodyOf)], ContinuationToken.Issue(Scope, next)));
         }
         catch (Exception ex) when (StorageAccount.IsUnavailable(ex))
         {
             return ConnectionResults.StorageUnavailable();
         }
-        return TypedResults.Ok(new ListPage<ConnectionBody>(items, ContinuationToken.Issue(Scope, next)));
     }
 }

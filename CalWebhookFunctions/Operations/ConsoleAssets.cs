@@ -9,7 +9,7 @@ using Microsoft.Net.Http.Headers;
 namespace CalWebhookFunctions.Operations;
 
 /// <summary>One file of the operator console: its bytes, their gzip form and a strong validator per form.</summary>
-public sealed record ConsoleAsset(string Name, string ContentType, byte[] Bytes, byte[] Gzipped, string ETag, string GzipETag);
+public sealed record ConsoleAsset(string Name, string ContentType, byte[] Bytes, byte[] Gzipped, EntityTagHeaderValue ETag, EntityTagHeaderValue GzipETag);
 
 /// <summary>
 /// The operator console's files (<c>Operations/Console/*</c>), embedded in the assembly at build time, read and gzipped
@@ -68,41 +68,30 @@ public sealed class ConsoleAssets
             ? type
             : throw new InvalidOperationException($"No content type is known for the console file {name}.");
         var hash = Base64Url.EncodeToString(SHA256.HashData(bytes).AsSpan(0, 16));
-        return new ConsoleAsset(name, contentType, bytes, compressed.ToArray(), $"\"{hash}\"", $"\"{hash}-gz\"");
+        return new ConsoleAsset(name, contentType, bytes, compressed.ToArray(), new($"\"{hash}\""), new($"\"{hash}-gz\""));
     }
 }
 
 /// <summary>
-/// Serves one console file: gzip when the client accepts it, <c>304</c> when its validator matches, revalidated on every
-/// load (<c>no-cache</c>) so an upgraded app is never mixed with stale modules; with the console's security headers.
+/// Serves one console file: gzip when the client accepts it, <c>304</c> when its validator matches (the framework's file
+/// result answers that), revalidated on every load (<c>no-cache</c>) so an upgraded app is never mixed with stale modules;
+/// with the console's security headers.
 /// </summary>
 public sealed class ConsoleFileResult(ConsoleAsset asset) : IResult
 {
     public Task ExecuteAsync(HttpContext httpContext)
     {
-        var request = httpContext.Request;
         var response = httpContext.Response;
-        var gzip = AcceptsGzip(request);
-        var etag = gzip ? asset.GzipETag : asset.ETag;
+        var gzip = AcceptsGzip(httpContext.Request);
         ConsoleHeaders.Apply(response);
         response.Headers.CacheControl = "no-cache";
-        response.Headers.ETag = etag;
         response.Headers.Vary = HeaderNames.AcceptEncoding;
-        if (request.Headers.IfNoneMatch.Any(value => value is not null
-            && value.Split(',').Any(tag => tag.Trim() == etag || tag.Trim() == "*")))
-        {
-            response.StatusCode = StatusCodes.Status304NotModified;
-            return Task.CompletedTask;
-        }
-        var body = gzip ? asset.Gzipped : asset.Bytes;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = asset.ContentType;
-        response.ContentLength = body.Length;
         if (gzip)
         {
             response.Headers.ContentEncoding = "gzip";
         }
-        return response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
+        return TypedResults.Bytes(gzip ? asset.Gzipped : asset.Bytes, asset.ContentType, entityTag: gzip ? asset.GzipETag : asset.ETag)
+            .ExecuteAsync(httpContext);
     }
 
     private static bool AcceptsGzip(HttpRequest request) =>

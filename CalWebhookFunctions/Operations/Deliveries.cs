@@ -16,7 +16,7 @@ namespace CalWebhookFunctions.Operations;
 /// Cal.com sent) and <c>POST /api/deliveries/{eventId}/redeliver</c> (a deliberate re-send past dedup). The log starts at an
 /// event's first attempt outcome: an event still waiting for its first pick-up is not in it yet.
 /// </summary>
-public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, PendingWebhooks pending, StorageAccount storage, TimeProvider time)
+public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, PendingWebhooks pending, TimeProvider time)
 {
     private static readonly string[] ListParameters = ["connectionId", "status", "trigger", "since", "until", "limit", "continuation"];
 
@@ -95,8 +95,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
         CancellationToken cancellationToken) =>
         WithEntryAsync<Accepted<RedeliverAccepted>>(eventId, withBody: true, async entry =>
         {
-            if (entry.Body is null && (entry.BodyBlob is null
-                || !(await storage.Container(StorageNames.PayloadContainer).GetBlobClient(entry.BodyBlob).ExistsAsync(cancellationToken)).Value))
+            if (entry.Body is null && (entry.BodyBlob is null || !(await pending.Payloads.GetBlobClient(entry.BodyBlob).ExistsAsync(cancellationToken)).Value))
             {
                 return PayloadGone(eventId);
             }
@@ -144,30 +143,23 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
     }
 
     /// <summary>The queue message that sends a logged event again, as ingest stored it, with a fresh schedule.</summary>
-    private QueuedWebhook Resend(DeliveryLogEntry entry)
+    private QueuedWebhook Resend(DeliveryLogEntry entry) => new()
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, value) in (ReadOnlySpan<(string, string?)>)[(KeptHeaders.ContentType, entry.ContentType),
-                     (KeptHeaders.CalSignature, entry.CalSignature), (KeptHeaders.CalWebhookVersion, entry.CalWebhookVersion)])
-        {
-            if (!string.IsNullOrEmpty(value))
+        EventId = entry.EventId,
+        ReceivedAt = entry.ReceivedAt,
+        ConnectionId = entry.ConnectionId,
+        Headers = new (string Name, string? Value)[]
             {
-                headers[name] = value;
+                (KeptHeaders.ContentType, entry.ContentType), (KeptHeaders.CalSignature, entry.CalSignature),
+                (KeptHeaders.CalWebhookVersion, entry.CalWebhookVersion),
             }
-        }
-        return new QueuedWebhook
-        {
-            EventId = entry.EventId,
-            ReceivedAt = entry.ReceivedAt,
-            ConnectionId = entry.ConnectionId,
-            Headers = headers,
-            BodyLength = entry.BodyLength,
-            Body = entry.Body,
-            BodyBlob = entry.Body is null ? entry.BodyBlob : null,
-            PriorAttempts = entry.Attempts,
-            RedeliverAfter = time.GetUtcNow(),
-        };
-    }
+            .Where(header => !string.IsNullOrEmpty(header.Value)).ToDictionary(header => header.Name, header => header.Value!, StringComparer.OrdinalIgnoreCase),
+        BodyLength = entry.BodyLength,
+        Body = entry.Body,
+        BodyBlob = entry.Body is null ? entry.BodyBlob : null,
+        PriorAttempts = entry.Attempts,
+        RedeliverAfter = time.GetUtcNow(),
+    };
 
     private async Task<byte[]?> ReadBlobAsync(DeliveryLogEntry entry, CancellationToken cancellationToken)
     {
@@ -177,8 +169,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
         }
         try
         {
-            var content = await storage.Container(StorageNames.PayloadContainer).GetBlobClient(entry.BodyBlob)
-                .DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            var content = await pending.Payloads.GetBlobClient(entry.BodyBlob).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
             return content.Value.Content.ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status == 404)

@@ -14,7 +14,7 @@ public sealed record DeliveryFilter(string? ConnectionId, string? Status, string
 }
 
 /// <summary>One page of the log: the items and where the next page starts (null at the end).</summary>
-public sealed record DeliveryLogPage(IReadOnlyList<DeliveryLogEntry> Items, ListPosition? Next, int StorageCalls);
+public sealed record DeliveryLogPage(IReadOnlyList<DeliveryLogEntry> Items, ListPosition? Next);
 
 /// <summary>
 /// Reads the delivery log. An event is found from its id alone (two calls: its summary, its attempts). A list is one range
@@ -55,13 +55,8 @@ public sealed class DeliveryLogReader(StorageAccount storage)
         var prefix = DeliveryLogKeys.AttemptPrefixOf(entry.EventId);
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {entry.PartitionKey} and RowKey ge {prefix} and RowKey lt {DeliveryLogKeys.After(prefix)}");
-        var attempts = new List<DeliveryAttemptRow>();
-        await foreach (var row in _table.QueryAsync<DeliveryAttemptRow>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)
-                           .ConfigureAwait(false))
-        {
-            attempts.Add(row);
-        }
-        return attempts;
+        return await _table.QueryAsync<DeliveryAttemptRow>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<DeliveryLogPage> ListAsync(DeliveryFilter filter, ListPosition? from, int limit, CancellationToken cancellationToken)
@@ -93,18 +88,11 @@ public sealed class DeliveryLogReader(StorageAccount storage)
         {
             token = null; // Nothing was ever logged.
         }
-        return new DeliveryLogPage(items, PositionOf(token), calls);
+        return new DeliveryLogPage(items, PositionOf(token));
     }
 
-    private static ListPosition? PositionOf(string? token)
-    {
-        if (token is null)
-        {
-            return null;
-        }
-        var space = token.IndexOf(' ', StringComparison.Ordinal);
-        return space < 0 ? new ListPosition(token, null) : new ListPosition(token[..space], token[(space + 1)..]);
-    }
+    private static ListPosition? PositionOf(string? token) =>
+        token?.Split(' ', 2) is { } keys ? new ListPosition(keys[0], keys.Length > 1 ? keys[1] : null) : null;
 
     /// <summary>
     /// The range of day partitions and of row keys (summary rows, or one connection's index rows) the filter covers, plus the

@@ -4,7 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Azure;
+using Azure.Data.Tables;
 using CalWebhookFunctions.Http;
+using CalWebhookFunctions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,6 +17,36 @@ namespace CalWebhookFunctions.Operations;
 public sealed record ListPosition(
     [property: JsonPropertyName("p")] string? PartitionKey,
     [property: JsonPropertyName("r")] string? RowKey);
+
+/// <summary>Reads one page of a table query.</summary>
+public static class TablePage
+{
+    /// <summary>
+    /// The first <paramref name="limit"/> rows of <paramref name="query"/> (asked with <c>maxPerPage: limit + 1</c>), and
+    /// the position of the last of them when more follow; no rows when the table does not exist yet.
+    /// </summary>
+    public static async Task<(List<T> Rows, ListPosition? Next)> ReadAsync<T>(AsyncPageable<T> query, int limit, Func<T, ListPosition> positionOf)
+        where T : ITableEntity
+    {
+        var rows = new List<T>(limit);
+        try
+        {
+            await foreach (var row in query.ConfigureAwait(false))
+            {
+                if (rows.Count == limit)
+                {
+                    return (rows, positionOf(rows[^1]));
+                }
+                rows.Add(row);
+            }
+        }
+        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
+        {
+            // Nothing stored yet.
+        }
+        return (rows, null);
+    }
+}
 
 /// <summary>
 /// One page of a list answer: <c>{"items":[…],"continuation":"…"|null}</c> (DESIGN.md "Operations API"). The
@@ -103,13 +136,8 @@ public sealed partial class ListQuery
     public static bool TryParseTime(string value, out DateTimeOffset time)
     {
         time = default;
-        if (IsoTime().IsMatch(value)
-            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
-        {
-            time = time.ToUniversalTime();
-            return true;
-        }
-        return false;
+        return IsoTime().IsMatch(value)
+            && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
     }
 
     /// <summary><c>limit</c>: 1–<see cref="MaxLimit"/>, default <see cref="DefaultLimit"/>.</summary>
@@ -166,24 +194,19 @@ public static class ContinuationToken
     public static bool TryOpen(string token, string scope, out ListPosition? position)
     {
         position = null;
-        if (token.Length > MaxTokenLength || !Base64Url.IsValid(token))
-        {
-            return false;
-        }
         try
         {
-            var envelope = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), OperationsJson.Default.Envelope);
-            if (envelope is null || envelope.Scope != ScopeHash(scope) || (envelope.PartitionKey is null && envelope.RowKey is null))
+            var envelope = token.Length > MaxTokenLength ? null : JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token), OperationsJson.Default.Envelope);
+            if (envelope is not null && envelope.Scope == ScopeHash(scope) && (envelope.PartitionKey ?? envelope.RowKey) is not null)
             {
-                return false;
+                position = new ListPosition(envelope.PartitionKey, envelope.RowKey);
             }
-            position = new ListPosition(envelope.PartitionKey, envelope.RowKey);
-            return true;
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
-            return false;
+            // Not base64url of an envelope: not a token this app gave.
         }
+        return position is not null;
     }
 
     private static string ScopeHash(string scope) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scope)).AsSpan(0, 8));

@@ -31,20 +31,16 @@ internal static class OpenApiDocumentFile
 {
     public const string ResourceName = "CalWebhookFunctions.Operations.openapi.json";
 
-    private static readonly Lazy<(byte[] Bytes, EntityTagHeaderValue ETag)> Loaded = new(Load);
+    public static readonly byte[] Bytes = Read();
 
-    public static byte[] Bytes => Loaded.Value.Bytes;
+    public static readonly EntityTagHeaderValue ETag = new($"\"{Convert.ToHexStringLower(SHA256.HashData(Bytes).AsSpan(0, 16))}\"");
 
-    public static EntityTagHeaderValue ETag => Loaded.Value.ETag;
-
-    private static (byte[], EntityTagHeaderValue) Load()
+    private static byte[] Read()
     {
         using var stream = typeof(OpenApiDocumentFile).Assembly.GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from the build.");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
-        var bytes = copy.ToArray();
-        var tag = Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 16));
-        return (bytes, new EntityTagHeaderValue($"\"{tag}\""));
+        return copy.ToArray();
     }
 }

@@ -20,6 +20,8 @@ public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider ti
 {
     public static readonly TimeSpan Window = TimeSpan.FromHours(23);
 
+    private static readonly string[] Statuses = ["accepted", "delivered", "retried", "dead_lettered"];
+
     [Function(nameof(GetStats))]
     public async Task<Results<Ok<StatsBody>, BadRequest<ErrorBody>, JsonHttpResult<ErrorBody>>> Run(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "stats")] HttpRequest request,
@@ -45,13 +47,7 @@ public sealed class GetStats(StatsStore store, QueueProbe probe, TimeProvider ti
             var body = new StatsBody(
                 since,
                 now,
-                new SortedDictionary<string, long>(StringComparer.Ordinal)
-                {
-                    ["accepted"] = stats.Get("status:accepted"),
-                    ["delivered"] = stats.Get("status:delivered"),
-                    ["retried"] = stats.Get("status:retried"),
-                    ["dead_lettered"] = stats.Get("status:dead_lettered"),
-                },
+                new SortedDictionary<string, long>(Statuses.ToDictionary(status => status, status => stats.Get("status:" + status)), StringComparer.Ordinal),
                 stats.Of("trigger"),
                 stats.Of("deadLetter"),
                 stats.Of("refused"),

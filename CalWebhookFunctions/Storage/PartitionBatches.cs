@@ -139,7 +139,7 @@ public sealed class PartitionBatches(TableClient table)
         {
             // The service answered and refused the batch (status 0 is no answer): each outcome on its own, so only one it
             // refuses fails.
-            await Task.WhenAll(batch.Select(AloneAsync)).ConfigureAwait(false);
+            await Task.WhenAll(batch.Select(outcome => SubmitAsync([outcome]))).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -147,18 +147,6 @@ public sealed class PartitionBatches(TableClient table)
             {
                 outcome.Stored.TrySetException(ex);
             }
-        }
-    }
-
-    private async Task AloneAsync(Outcome outcome)
-    {
-        try
-        {
-            outcome.Stored.TrySetResult((await TransactAsync(outcome.Actions).ConfigureAwait(false)).Value);
-        }
-        catch (Exception ex)
-        {
-            outcome.Stored.TrySetException(ex);
         }
     }
 

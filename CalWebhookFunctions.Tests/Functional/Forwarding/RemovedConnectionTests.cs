@@ -45,7 +45,7 @@ public class RemovedConnectionTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal(ForwardRoute.ConnectionRemoved, Assert.Single(await harness.DeadLettersAsync()).DeadLetter!.Reason);
 
         await harness.AddConnectionAsync("comes-back"); // registered again: the tombstone becomes an active row
-        var replay = await harness.App.Get<DeadLetterReplayer>().ReplayAsync(null, default);
+        var replay = await harness.App.Get<DeadLetterReplayer>().ReplayAsync(ReplayFilter.All, dryRun: false, default);
         await harness.DrainAsync();
 
         Assert.Equal(1, replay.Moved);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Storage;
@@ -87,24 +86,8 @@ public sealed class RejectionStore(StorageAccount storage, RejectionRecorder rec
         {
             filter += " and " + TableClient.CreateQueryFilter($"(PartitionKey gt {p} or (PartitionKey eq {p} and RowKey gt {r}))");
         }
-        var rows = new List<TableEntity>(limit);
-        try
-        {
-            await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                if (rows.Count == limit)
-                {
-                    var last = rows[^1];
-                    return (rows, new ListPosition(last.PartitionKey, last.RowKey));
-                }
-                rows.Add(row);
-            }
-        }
-        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
-        {
-            // Nothing refused yet.
-        }
-        return (rows, null);
+        return await TablePage.ReadAsync(_table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken), limit,
+            last => new ListPosition(last.PartitionKey, last.RowKey)).ConfigureAwait(false);
     }
 
     /// <summary>Deletes up to <paramref name="max"/> rows of days past the retention.</summary>

@@ -91,18 +91,12 @@ public sealed class QueueProbe
         }
     }
 
-    private IEnumerable<Measurement<long>> ObserveDepths()
-    {
-        if (Last is not { } last)
-        {
-            return [];
-        }
-        return
-        [
+    private IEnumerable<Measurement<long>> ObserveDepths() => Last is { } last
+        ? [
             new Measurement<long>(last.PendingDepth, new KeyValuePair<string, object?>("queue", StorageNames.WebhookQueue)),
             new Measurement<long>(last.DeadLetterDepth, new KeyValuePair<string, object?>("queue", StorageNames.WebhookPoisonQueue)),
-        ];
-    }
+        ]
+        : [];
 
     private IEnumerable<Measurement<double>> ObserveAge() =>
         Last is { } last ? [new Measurement<double>(last.OldestPendingAge?.TotalSeconds ?? 0)] : [];

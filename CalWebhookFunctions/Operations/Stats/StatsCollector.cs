@@ -58,12 +58,9 @@ public sealed class StatsCollector(TimeProvider time)
                 hour.Dirty = false;
             }
             // Past hours that are written need no memory any more: their row holds everything this instance counted.
-            foreach (var past in _hours.Where(h => h.Key < now && !h.Value.Dirty).Select(h => h.Key).ToList())
+            foreach (var past in _hours.Keys.Where(hour => hour < now && !dirty.Any(d => d.Hour == hour)).ToList())
             {
-                if (!dirty.Any(d => d.Hour == past))
-                {
-                    _hours.Remove(past);
-                }
+                _hours.Remove(past);
             }
             return dirty;
         }
