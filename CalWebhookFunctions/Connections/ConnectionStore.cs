@@ -35,20 +35,15 @@ public sealed class ConnectionStore(StorageAccount storage)
     /// <summary>Every row of the table (it is small: one per connection, tombstones included).</summary>
     public async Task<IReadOnlyList<ConnectionRecord>> ReadAllAsync(CancellationToken cancellationToken = default)
     {
-        var rows = new List<ConnectionRecord>();
         try
         {
-            await foreach (var row in Table.QueryAsync<ConnectionRecord>(r => r.RowKey == ConnectionRecord.RowKeyValue, maxPerPage: 1000,
-                               cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(row);
-            }
+            return await Table.QueryAsync<ConnectionRecord>(r => r.RowKey == ConnectionRecord.RowKeyValue, maxPerPage: 1000,
+                cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
         {
-            // No connection yet.
+            return []; // No connection yet.
         }
-        return rows;
     }
 
     /// <summary>The stored connection, or null when the table holds none by that id (or has not been created yet).</summary>
