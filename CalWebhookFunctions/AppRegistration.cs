@@ -36,11 +36,10 @@ public static class AppRegistration
         services.AddOperations(configuration);
         services.AddDeliveries();
         services.AddFailingEndpoints();
-        services.AddIngestFallback(configuration);
         services
             .AddCalWebhookOptions(configuration)
             .AddStorage(configuration)
-            .AddIngest()
+            .AddIngest(configuration)
             .AddSubscriptions();
         return services;
     }

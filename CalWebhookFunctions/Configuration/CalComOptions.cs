@@ -38,9 +38,6 @@ public sealed class CalComOptions
         ErrorMessage = "{0} must be comma-separated trigger names such as BOOKING_CREATED.")]
     public string? DefaultTriggers { get; set; }
 
-    /// <summary>The previous secrets as a list (blank entries dropped, whitespace trimmed).</summary>
-    public IReadOnlyList<string> PreviousSecretList() => SettingLists.Split(PreviousWebhookSecrets);
-
     public long? OrganizationIdValue() =>
         long.TryParse(OrganizationId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
 }

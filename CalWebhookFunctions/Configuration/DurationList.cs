@@ -41,24 +41,19 @@ public static class DurationList
 
     private static bool TryParseOne(string entry, out TimeSpan delay)
     {
-        delay = default;
-        var (number, unit) = entry.EndsWith("ms", StringComparison.Ordinal)
-            ? (entry[..^2], TimeSpan.FromMilliseconds(1))
-            : entry.Length > 1 ? (entry[..^1], entry[^1] switch
-            {
-                's' => TimeSpan.FromSeconds(1),
-                'm' => TimeSpan.FromMinutes(1),
-                'h' => TimeSpan.FromHours(1),
-                'd' => TimeSpan.FromDays(1),
-                _ => TimeSpan.Zero,
-            }) : ("", TimeSpan.Zero);
-        if (unit == TimeSpan.Zero
-            || !int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var count)
-            || count > 1_000_000)
+        var unitLength = entry.EndsWith("ms", StringComparison.Ordinal) ? 2 : 1;
+        var unit = entry[^unitLength..] switch
         {
-            return false;
-        }
-        delay = unit * count;
-        return true;
+            "ms" => TimeSpan.FromMilliseconds(1),
+            "s" => TimeSpan.FromSeconds(1),
+            "m" => TimeSpan.FromMinutes(1),
+            "h" => TimeSpan.FromHours(1),
+            "d" => TimeSpan.FromDays(1),
+            _ => TimeSpan.Zero,
+        };
+        var valid = int.TryParse(entry[..^unitLength], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            && count <= 1_000_000 && unit != TimeSpan.Zero;
+        delay = valid ? unit * count : default;
+        return valid;
     }
 }

@@ -18,18 +18,12 @@ public static class SigningKey
             : throw new FormatException($"A signing secret must be {StandardWebhooksPrefix} + base64 of at least {MinKeyBytes} bytes.");
 
     /// <summary>Why a secret is not usable (without echoing it), or null when it is.</summary>
-    public static string? Problem(string secret)
-    {
-        if (!secret.StartsWith(StandardWebhooksPrefix, StringComparison.Ordinal))
-        {
-            return $"must start with {StandardWebhooksPrefix} (the Standard Webhooks format: {StandardWebhooksPrefix} + base64 of at least {MinKeyBytes} random bytes)";
-        }
-        if (!TryDecode(secret, out var key))
-        {
-            return $"starts with {StandardWebhooksPrefix} but the rest is not base64";
-        }
-        return key.Length < MinKeyBytes ? $"decodes to {key.Length} bytes; at least {MinKeyBytes} are required" : null;
-    }
+    public static string? Problem(string secret) =>
+        !secret.StartsWith(StandardWebhooksPrefix, StringComparison.Ordinal)
+            ? $"must start with {StandardWebhooksPrefix} (the Standard Webhooks format: {StandardWebhooksPrefix} + base64 of at least {MinKeyBytes} random bytes)"
+            : !TryDecode(secret, out var key) ? $"starts with {StandardWebhooksPrefix} but the rest is not base64"
+            : key.Length < MinKeyBytes ? $"decodes to {key.Length} bytes; at least {MinKeyBytes} are required"
+            : null;
 
     private static bool TryDecode(string secret, out byte[] key)
     {

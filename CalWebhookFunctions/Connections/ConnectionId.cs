@@ -13,23 +13,14 @@ public static class ConnectionId
 
     public static bool IsValid(string? id, out string problem)
     {
-        problem = "";
-        if (string.IsNullOrEmpty(id))
+        problem = id switch
         {
-            problem = "the connection id is empty";
-        }
-        else if (id.Length > MaxLength)
-        {
-            problem = $"the connection id is longer than {MaxLength} characters";
-        }
-        else if (id.Any(char.IsControl))
-        {
-            problem = "the connection id contains control characters";
-        }
-        else if (!IsWellFormedUtf16(id))
-        {
-            problem = "the connection id is not well-formed Unicode";
-        }
+            null or "" => "the connection id is empty",
+            { Length: > MaxLength } => $"the connection id is longer than {MaxLength} characters",
+            _ when id.Any(char.IsControl) => "the connection id contains control characters",
+            _ when !IsWellFormedUtf16(id) => "the connection id is not well-formed Unicode",
+            _ => "",
+        };
         return problem.Length == 0;
     }
 

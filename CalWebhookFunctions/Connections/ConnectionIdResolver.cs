@@ -12,14 +12,14 @@ public enum ConnectionIdSource
     LenientScan,
 }
 
+/// <summary>What a delivery says about itself before it is verified: its connection id and trigger.</summary>
+public readonly record struct ResolvedDelivery(string? ConnectionId, ConnectionIdSource Source, string? TriggerEvent, bool IsJson);
+
 /// <summary>
 /// Finds the <c>nangoConnectionId</c> of a delivery: the query parameter first; else the top-level string
 /// field of a JSON body; else, only for a body that is not valid JSON (a Cal.com template that rendered
 /// <c>{{organizer}}</c> as <c>[object Object]</c>, say), the first <c>"nangoConnectionId":"…"</c> in its text.
 /// </summary>
-/// <summary>What a delivery says about itself before it is verified: its connection id and trigger.</summary>
-public readonly record struct ResolvedDelivery(string? ConnectionId, ConnectionIdSource Source, string? TriggerEvent, bool IsJson);
-
 public static class ConnectionIdResolver
 {
     public const string ParameterName = "nangoConnectionId";
@@ -66,22 +66,19 @@ public static class ConnectionIdResolver
                     continue;
                 }
                 var isConnectionId = reader.ValueTextEquals(ParameterName);
-                var isTrigger = !isConnectionId && reader.ValueTextEquals("triggerEvent"u8);
+                var isTrigger = reader.ValueTextEquals("triggerEvent"u8);
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.String && (isConnectionId || isTrigger))
-                {
-                    if (isConnectionId)
-                    {
-                        connectionId ??= reader.GetString();
-                    }
-                    else
-                    {
-                        triggerEvent ??= reader.GetString();
-                    }
-                }
-                else
+                if (reader.TokenType != JsonTokenType.String)
                 {
                     reader.Skip();
+                }
+                else if (isConnectionId)
+                {
+                    connectionId ??= reader.GetString();
+                }
+                else if (isTrigger)
+                {
+                    triggerEvent ??= reader.GetString();
                 }
             }
             return true;

@@ -11,14 +11,10 @@ namespace CalWebhookFunctions.Connections;
 /// </summary>
 public sealed class ConnectionStore(StorageAccount storage)
 {
-    private readonly TableClient _table = storage.Table(StorageNames.ConnectionsTable);
+    public TableClient Table { get; } = storage.Table(StorageNames.ConnectionsTable);
 
-    public TableClient Table => _table;
-
-    // --- Change marker (issue 10): every successful write below bumps it, so ConnectionSnapshot sees the change. ---
-    private readonly ConnectionChanges _changes = new(storage);
-
-    public ConnectionChanges Changes => _changes;
+    /// <summary>The change marker: every successful write below bumps it, so <see cref="ConnectionSnapshot"/> sees the change.</summary>
+    public ConnectionChanges Changes { get; } = new(storage);
 
     /// <summary>
     /// Bumps the change marker after a write that happened. A failed bump is not the write's failure: snapshots also
@@ -28,7 +24,7 @@ public sealed class ConnectionStore(StorageAccount storage)
     {
         try
         {
-            await _changes.BumpAsync(CancellationToken.None).ConfigureAwait(false);
+            await Changes.BumpAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (RequestFailedException)
         {
@@ -39,29 +35,23 @@ public sealed class ConnectionStore(StorageAccount storage)
     /// <summary>Every row of the table (it is small: one per connection, tombstones included).</summary>
     public async Task<IReadOnlyList<ConnectionRecord>> ReadAllAsync(CancellationToken cancellationToken = default)
     {
-        var rows = new List<ConnectionRecord>();
         try
         {
-            await foreach (var row in _table.QueryAsync<ConnectionRecord>(r => r.RowKey == ConnectionRecord.RowKeyValue, maxPerPage: 1000,
-                               cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(row);
-            }
+            return await Table.QueryAsync<ConnectionRecord>(r => r.RowKey == ConnectionRecord.RowKeyValue, maxPerPage: 1000,
+                cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
         {
-            // No connection yet.
+            return []; // No connection yet.
         }
-        return rows;
     }
-    // --- end change marker ---
 
     /// <summary>The stored connection, or null when the table holds none by that id (or has not been created yet).</summary>
     public async Task<ConnectionRecord?> FindAsync(string connectionId, CancellationToken cancellationToken = default)
     {
         try
         {
-            var response = await _table.GetEntityIfExistsAsync<ConnectionRecord>(
+            var response = await Table.GetEntityIfExistsAsync<ConnectionRecord>(
                 ConnectionRecord.PartitionKeyFor(connectionId), ConnectionRecord.RowKeyValue, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             return response.HasValue ? response.Value : null;
@@ -76,7 +66,7 @@ public sealed class ConnectionStore(StorageAccount storage)
     /// The table's conditional writes (<see cref="ConditionalTable"/>), each followed by a bump of the change marker:
     /// every write to a connection row goes through them, the lease's (<c>ConnectionLeases</c>) too.
     /// </summary>
-    public ConditionalTable Rows => field ??= new ConditionalTable(_table, ChangedAsync);
+    public ConditionalTable Rows => field ??= new ConditionalTable(Table, ChangedAsync);
 
     /// <summary>
     /// Inserts a new row (keys set from <see cref="ConnectionRecord.ConnectionId"/>); false when a row for the
@@ -110,7 +100,7 @@ public sealed class ConnectionStore(StorageAccount storage)
         var swept = 0;
         try
         {
-            await foreach (var row in _table.QueryAsync<ConnectionRecord>(filter, maxPerPage: max, cancellationToken: cancellationToken)
+            await foreach (var row in Table.QueryAsync<ConnectionRecord>(filter, maxPerPage: max, cancellationToken: cancellationToken)
                                .ConfigureAwait(false))
             {
                 if (swept >= max)

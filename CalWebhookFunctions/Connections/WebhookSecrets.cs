@@ -33,7 +33,7 @@ public sealed class WebhookSecrets(IOptions<CalComOptions> options)
         ConnectionBound ? Derive(_secrets[0], connectionId) : _secrets[0];
 
     /// <summary>The integration secret, then the previous ones still accepted.</summary>
-    private static string[] SecretsOf(CalComOptions value) => [value.WebhookSecret, .. value.PreviousSecretList()];
+    private static string[] SecretsOf(CalComOptions value) => [value.WebhookSecret, .. SettingLists.Split(value.PreviousWebhookSecrets)];
 
     /// <summary>
     /// A connection's secret: lowercase hex of HMAC-SHA256 keyed with the integration secret (UTF-8) over

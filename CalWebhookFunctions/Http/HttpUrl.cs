@@ -7,14 +7,7 @@ public static class HttpUrl
 {
     public static bool TryParseAbsolute(string? value, [NotNullWhen(true)] out Uri? uri)
     {
-        uri = null;
-        if (string.IsNullOrWhiteSpace(value)
-            || !Uri.TryCreate(value.Trim(), UriKind.Absolute, out var parsed)
-            || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp))
-        {
-            return false;
-        }
-        uri = parsed;
-        return true;
+        uri = Uri.TryCreate(value?.Trim(), UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" ? parsed : null;
+        return uri is not null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace CalWebhookFunctions.Http;
@@ -28,24 +27,14 @@ public static partial class LoggedUrl
         {
             return text;
         }
-        var builder = new StringBuilder(text.Length).Append(text, 0, queryAt + 1);
-        var parameters = text[(queryAt + 1)..].Split('&');
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append('&');
-            }
-            var parameter = parameters[i];
-            var equals = parameter.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? parameter : parameter[..equals];
-            builder.Append(name);
-            if (equals >= 0)
-            {
-                builder.Append('=').Append(Uri.UnescapeDataString(name) == KeptParameter ? parameter[(equals + 1)..] : Mask);
-            }
-        }
-        return builder.ToString();
+        return text[..(queryAt + 1)] + string.Join('&', text[(queryAt + 1)..].Split('&').Select(MaskValue));
+    }
+
+    /// <summary>One <c>name=value</c> of a query with its value masked, unless it is <see cref="KeptParameter"/>'s.</summary>
+    private static string MaskValue(string parameter)
+    {
+        var equals = parameter.IndexOf('=', StringComparison.Ordinal);
+        return equals < 0 || Uri.UnescapeDataString(parameter[..equals]) == KeptParameter ? parameter : parameter[..(equals + 1)] + Mask;
     }
 
     /// <summary>Free text (an error message, say) with every http(s) URL in it redacted as <see cref="Redact"/> does.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
@@ -41,7 +42,7 @@ public static class CalSignature
             return SignatureCheck.NoSecretProvided;
         }
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        if (header.Length != HexLength || !TryDecodeHex(header, expected))
+        if (header.Length != HexLength || Convert.FromHexString(header, expected, out _, out _) != OperationStatus.Done)
         {
             return SignatureCheck.Malformed;
         }
@@ -75,27 +76,4 @@ public static class CalSignature
     /// <summary>The header value Cal.com would send for <paramref name="body"/> signed with <paramref name="key"/>.</summary>
     public static string Sign(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(key, body));
-
-    private static bool TryDecodeHex(ReadOnlySpan<char> hex, Span<byte> destination)
-    {
-        for (var i = 0; i < destination.Length; i++)
-        {
-            var high = HexValue(hex[2 * i]);
-            var low = HexValue(hex[(2 * i) + 1]);
-            if ((high | low) < 0)
-            {
-                return false;
-            }
-            destination[i] = (byte)((high << 4) | low);
-        }
-        return true;
-    }
-
-    private static int HexValue(char c) => c switch
-    {
-        >= '0' and <= '9' => c - '0',
-        >= 'a' and <= 'f' => c - 'a' + 10,
-        >= 'A' and <= 'F' => c - 'A' + 10,
-        _ => -1,
-    };
 }

@@ -36,12 +36,10 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
     /// <summary>The storage retry delays, never giving up: the event waits in the fallback account as long as the primary refuses it.</summary>
     private readonly RetrySchedule _retries = delays.Endless();
 
-    private StorageAccount Fallback => fallback.Account
-        ?? throw new InvalidOperationException($"{IngestFallback.Setting} is not set, so nothing can be drained from it.");
-
     public async Task<FallbackMove> MoveAsync(byte[] rawMessage, CancellationToken cancellationToken)
     {
-        var fallbackAccount = Fallback;
+        var fallbackAccount = fallback.Account
+            ?? throw new InvalidOperationException($"{IngestFallback.Setting} is not set, so nothing can be drained from it.");
         QueuedWebhook message;
         try
         {
@@ -73,7 +71,14 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
             NotYet(logger, ex, message.EventId, message.StorageRetries + 1, delay!.Value);
             return FallbackMove.RetryLater;
         }
-        await RemoveFallbackBlobAsync(fallbackPending, message).ConfigureAwait(false);
+        try
+        {
+            await fallbackPending.DeleteBodyAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex)
+        {
+            BlobNotRemoved(logger, ex, message.EventId);
+        }
         var age = time.GetUtcNow() - message.ReceivedAt;
         Moved(logger, message.EventId, message.ConnectionId, age);
         return FallbackMove.Moved;
@@ -107,18 +112,6 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
         await MissingResource.CreateAndRetryAsync(
             async () => (await target.UploadAsync(new BinaryData(body), overwrite: true, cancellationToken).ConfigureAwait(false)).Value,
             () => primary.Payloads.CreateIfNotExistsAsync(cancellationToken: cancellationToken)).ConfigureAwait(false);
-    }
-
-    private async Task RemoveFallbackBlobAsync(PendingWebhooks fallbackPending, QueuedWebhook message)
-    {
-        try
-        {
-            await fallbackPending.DeleteBodyAsync(message, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex)
-        {
-            BlobNotRemoved(logger, ex, message.EventId);
-        }
     }
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information,

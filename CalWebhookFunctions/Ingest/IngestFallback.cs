@@ -22,19 +22,16 @@ public sealed class IngestFallback(StorageAccount? account)
     /// </summary>
     public const string Connection = "Ingest:FallbackStorage";
 
-    public static IngestFallback None { get; } = new(null);
-
     public StorageAccount? Account => account;
 
-    public bool IsConfigured => account is not null;
+    /// <summary>Whether the setting, or one of its <c>__*</c> children, has a value.</summary>
+    public static bool IsSet(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Connection);
+        return !string.IsNullOrWhiteSpace(section.Value) || section.GetChildren().Any(child => !string.IsNullOrWhiteSpace(child.Value));
+    }
 
     /// <summary>Reads the setting; throws naming it when it is set but does not parse.</summary>
-    public static IngestFallback FromConfiguration(IConfiguration configuration, AzureComponentFactory identity)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(Connection);
-        var isSet = !string.IsNullOrWhiteSpace(section.Value)
-            || section.GetChildren().Any(child => !string.IsNullOrWhiteSpace(child.Value));
-        return isSet ? new IngestFallback(StorageAccount.FromConfiguration(configuration, identity, Setting)) : None;
-    }
+    public static IngestFallback FromConfiguration(IConfiguration configuration, AzureComponentFactory identity) =>
+        new(IsSet(configuration) ? StorageAccount.FromConfiguration(configuration, identity, Setting) : null);
 }

@@ -14,7 +14,7 @@ namespace CalWebhookFunctions.Ingest;
 /// webhook queue. Nothing is stored unless the signature verifies, and nothing is acknowledged unless it
 /// was stored.
 /// </summary>
-public sealed class WebhookIngestor(WebhookSecrets secrets, IngestStore store, IOptions<IngestOptions> options, TimeProvider time,
+public sealed partial class WebhookIngestor(WebhookSecrets secrets, IngestStore store, IOptions<IngestOptions> options, TimeProvider time,
     WebhookMetrics metrics, ILogger<WebhookIngestor> logger)
 {
     private readonly long _maxBodyBytes = options.Value.MaxBodyBytes;
@@ -80,12 +80,12 @@ public sealed class WebhookIngestor(WebhookSecrets secrets, IngestStore store, I
         }
         catch (Exception ex)
         {
-            IngestLog.StorageFailed(logger, ex, body.Length, trigger);
+            StorageFailed(logger, ex, body.Length, trigger);
             metrics.Rejected("storage_unavailable");
             return new IngestOutcome(IngestStatus.StorageUnavailable, BodyBytes: body.Length, ClaimedConnectionId: connectionId);
         }
 
-        IngestLog.Accepted(logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
+        Accepted(logger, message.EventId, trigger, connectionId, delivery.Source, body.Length,
             (stored.Message.BodyBlob is null ? "inline" : "in blob") + (stored.InFallback ? " in the fallback account" : ""));
         metrics.Accepted(trigger);
         return new IngestOutcome(IngestStatus.Accepted, message.EventId);
@@ -93,7 +93,7 @@ public sealed class WebhookIngestor(WebhookSecrets secrets, IngestStore store, I
 
     private IngestOutcome Reject(IngestStatus status, long bodyBytes, string? detail = null, string? claimedConnectionId = null)
     {
-        IngestLog.Rejected(logger, status, bodyBytes);
+        Rejected(logger, status, bodyBytes);
         metrics.Rejected(status.ToString());
         var claimed = claimedConnectionId is not null && ConnectionId.IsValid(claimedConnectionId, out _) ? claimedConnectionId : null;
         return new IngestOutcome(status, Detail: detail, BodyBytes: bodyBytes, ClaimedConnectionId: claimed);
@@ -118,4 +118,19 @@ public sealed class WebhookIngestor(WebhookSecrets secrets, IngestStore store, I
         trigger is { Length: > 0 and <= 64 } && SettingChecks.TriggerName().IsMatch(trigger)
             ? trigger
             : "(none)";
+
+    // Log lines: ids, trigger, sizes and outcomes — never bodies, secrets or attendee data.
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
+        Message = "Accepted Cal.com event {EventId}: trigger {Trigger}, connection {ConnectionId} (from {ConnectionIdSource}), {BodyBytes} bytes, stored {Storage}")]
+    private static partial void Accepted(ILogger logger, string eventId, string trigger, string? connectionId,
+        ConnectionIdSource connectionIdSource, int bodyBytes, string storage);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+        Message = "Rejected Cal.com delivery: {Outcome}, {BodyBytes} bytes (what it claims about itself is not logged before it verifies)")]
+    private static partial void Rejected(ILogger logger, IngestStatus outcome, long bodyBytes);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
+        Message = "Could not store Cal.com delivery ({BodyBytes} bytes, trigger {Trigger}); answered 503 so the sender may retry")]
+    private static partial void StorageFailed(ILogger logger, Exception exception, int bodyBytes, string trigger);
 }
