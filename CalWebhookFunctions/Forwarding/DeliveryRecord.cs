@@ -71,5 +71,5 @@ public readonly record struct LedgerKey(string PartitionKey, string WebhookId)
     /// <summary>The key of the webhook-id of <paramref name="message"/>, whose body is <paramref name="body"/>.</summary>
     public static LedgerKey Of(QueuedWebhook message, string webhookId, ReadOnlySpan<byte> body) =>
         new(Operations.DeliveryLogKeys.Partition(Operations.DeliveryLogKeys.LedgerTime(
-            Operations.DeliveryLog.KeyTime(message), Operations.DeliveryLog.ReadBodyFields(body).CreatedAt)), webhookId);
+            Operations.DeliveryLog.KeyTime(message), Operations.CalBody.Read(body).CreatedAt)), webhookId);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using CalWebhookFunctions.Storage;
@@ -136,7 +135,7 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     private DeliveryLogEntry Summary(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
     {
         var keyTime = KeyTime(message);
-        var (trigger, bookingUid) = body is null ? (null, null) : ReadFields(body);
+        var (trigger, bookingUid, _) = body is null ? default : CalBody.Read(body);
         return new DeliveryLogEntry
         {
             PartitionKey = DeliveryLogKeys.Partition(keyTime),
@@ -186,69 +185,6 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
         return null;
     }
 
-    /// <summary>The top-level <c>triggerEvent</c> and <c>payload.uid</c> of a JSON body (nulls for anything else).</summary>
-    public static (string? Trigger, string? BookingUid) ReadFields(ReadOnlySpan<byte> body)
-    {
-        var (trigger, uid, _) = ReadBodyFields(body);
-        return (trigger, uid);
-    }
-
-    /// <summary><see cref="ReadFields"/> and the top-level <c>createdAt</c> (Cal.com's firing time) of a JSON body.</summary>
-    public static (string? Trigger, string? BookingUid, DateTimeOffset? CreatedAt) ReadBodyFields(ReadOnlySpan<byte> body)
-    {
-        string? trigger = null, uid = null;
-        DateTimeOffset? createdAt = null;
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return (null, null, null);
-            }
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isTrigger = reader.ValueTextEquals("triggerEvent"u8);
-                var isPayload = reader.ValueTextEquals("payload"u8);
-                var isCreatedAt = reader.ValueTextEquals("createdAt"u8);
-                reader.Read();
-                if (isTrigger && reader.TokenType == JsonTokenType.String)
-                {
-                    trigger ??= Short(reader.GetString());
-                }
-                else if (isCreatedAt && reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var created))
-                {
-                    createdAt ??= created;
-                }
-                else if (isPayload && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        var isUid = reader.ValueTextEquals("uid"u8);
-                        reader.Read();
-                        if (isUid && reader.TokenType == JsonTokenType.String)
-                        {
-                            uid ??= Short(reader.GetString());
-                        }
-                        else
-                        {
-                            reader.Skip();
-                        }
-                    }
-                }
-                else
-                {
-                    reader.Skip();
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            // Not JSON (a form body), or cut short: what was found stands.
-        }
-        return (trigger, uid, createdAt);
-    }
-
-    private static string? Short(string? value) => value is { Length: <= 256 } ? value : null;
 
     private static partial class Log
     {

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace CalWebhookFunctions.Tests.Functional.Operations;
 
 /// <summary>
-/// The delivery log's group commit (<see cref="DeliveryLogBatches"/>), on real Azurite: the first transaction of a day
+/// The delivery log's group commit (<see cref="CalWebhookFunctions.Storage.PartitionBatches"/>), on real Azurite: the first transaction of a day
 /// partition is held at the storage pipeline while more outcomes come, so the interleaving is forced; the entity-group
 /// transactions are counted request by request (<see cref="DeliveriesHarness.Batches"/>).
 /// </summary>

@@ -69,14 +69,15 @@ public class DeliveryLogKeysTests
     [InlineData("{\"triggerEvent\":\"BOOKING_CREATED\",\"payload\":{\"uid\":\"bk_2\"", "BOOKING_CREATED", "bk_2")]
     public void Trigger_and_booking_uid_are_read_from_the_body(string body, string? trigger, string? uid)
     {
-        Assert.Equal((trigger, uid), DeliveryLog.ReadFields(Encoding.UTF8.GetBytes(body)));
+        var (readTrigger, readUid, _) = CalBody.Read(Encoding.UTF8.GetBytes(body));
+        Assert.Equal((trigger, uid), (readTrigger, readUid));
     }
 
     [Fact]
     public void Identical_bodies_received_either_side_of_midnight_meet_at_one_ledger_row()
     {
         var body = Encoding.UTF8.GetBytes("{\"triggerEvent\":\"BOOKING_CREATED\",\"createdAt\":\"2026-12-01T23:59:59.500Z\",\"payload\":{}}");
-        var createdAt = DeliveryLog.ReadBodyFields(body).CreatedAt;
+        var createdAt = CalBody.Read(body).CreatedAt;
         var before = At; // 23:59:59.999 on 1 December
         var after = At.AddMilliseconds(2); // 00:00:00.001 on 2 December: another day partition of the log
 
