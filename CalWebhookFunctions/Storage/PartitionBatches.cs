@@ -19,9 +19,13 @@ namespace CalWebhookFunctions.Storage;
 /// take fails the whole transaction), each outcome is sent again as its own transaction, and each caller gets its own
 /// transaction's result — one bad outcome costs only itself. When storage does not answer at all (a connection failure)
 /// every caller in the batch gets that error: the others would fail the same way.</item>
+/// <item>With <paramref name="bypassAfter"/> (for writes that are all conditional, whose order the service decides: the
+/// ledger's), a write never waits longer than that behind a transaction in flight: one that finds the transaction in
+/// flight for longer, or is still waiting when the time is up, goes out alone at once. A hung storage request then
+/// delays only its own writes.</item>
 /// </list>
 /// </summary>
-public sealed class PartitionBatches(TableClient table)
+public sealed class PartitionBatches(TableClient table, TimeProvider? time = null, TimeSpan? bypassAfter = null)
 {
     /// <summary>The most actions one entity-group transaction may carry.</summary>
     public const int MaxActions = 100;
@@ -51,6 +55,7 @@ public sealed class PartitionBatches(TableClient table)
         var partitionKey = actions[0].Entity.PartitionKey;
         var outcome = new Outcome(actions);
         Partition? start = null;
+        var alone = false;
         lock (_partitions)
         {
             if (!_partitions.TryGetValue(partitionKey, out var partition))
@@ -58,11 +63,24 @@ public sealed class PartitionBatches(TableClient table)
                 partition = new Partition();
                 _partitions.Add(partitionKey, partition);
             }
-            partition.Gathering.Add(outcome);
             if (!partition.Writing)
             {
+                partition.Gathering.Add(outcome);
                 partition.Writing = true;
+                partition.InFlightSince = time?.GetUtcNow() ?? default;
                 start = partition;
+            }
+            else if (bypassAfter is { } bound && time!.GetUtcNow() - partition.InFlightSince >= bound)
+            {
+                alone = true; // the transaction in flight looks hung: do not wait behind it
+            }
+            else
+            {
+                partition.Gathering.Add(outcome);
+                if (bypassAfter is { } wait)
+                {
+                    outcome.Bypass = time!.CreateTimer(_ => Withdraw(partition, outcome), null, wait, Timeout.InfiniteTimeSpan);
+                }
             }
         }
         if (start is not null)
@@ -70,7 +88,25 @@ public sealed class PartitionBatches(TableClient table)
             // Runs on the caller's thread up to the request: an outcome alone goes out at once.
             _ = WriteAllAsync(partitionKey, start);
         }
+        else if (alone)
+        {
+            _ = SubmitAsync([outcome]);
+        }
         return outcome.Stored.Task;
+    }
+
+    /// <summary>An outcome still gathering when its wait is up goes out alone.</summary>
+    private void Withdraw(Partition partition, Outcome outcome)
+    {
+        lock (_partitions)
+        {
+            if (!partition.Gathering.Remove(outcome))
+            {
+                return; // already taken into a batch
+            }
+        }
+        outcome.Bypass?.Dispose();
+        _ = SubmitAsync([outcome]);
     }
 
     /// <summary>The partition's writer: one batch at a time until nothing is gathering.</summary>
@@ -96,6 +132,7 @@ public sealed class PartitionBatches(TableClient table)
                 _partitions.Remove(partitionKey);
                 return null;
             }
+            partition.InFlightSince = time?.GetUtcNow() ?? default;
             var batch = new List<Outcome>();
             var left = new List<Outcome>();
             var rows = new HashSet<string>(StringComparer.Ordinal);
@@ -109,6 +146,7 @@ public sealed class PartitionBatches(TableClient table)
                 }
                 if (free && actions + outcome.Actions.Count <= MaxActions)
                 {
+                    outcome.Bypass?.Dispose();
                     batch.Add(outcome);
                     actions += outcome.Actions.Count;
                 }
@@ -161,6 +199,9 @@ public sealed class PartitionBatches(TableClient table)
         public IReadOnlyList<TableTransactionAction> Actions { get; } = actions;
 
         public TaskCompletionSource<IReadOnlyList<Response>> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The timer that sends it alone when it waits too long (with a bypass bound).</summary>
+        public ITimer? Bypass { get; set; }
     }
 
     private sealed class Partition
@@ -170,5 +211,8 @@ public sealed class PartitionBatches(TableClient table)
 
         /// <summary>Whether the partition's writer runs (a batch of it is in flight or about to be).</summary>
         public bool Writing { get; set; }
+
+        /// <summary>When the batch in flight was sent.</summary>
+        public DateTimeOffset InFlightSince { get; set; }
     }
 }

@@ -25,7 +25,8 @@ public class ClaimLeaseTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
     private async Task<(Setup Setup, Task<ForwardOutcome> First)> FirstCopyHeldPastItsLeaseAsync()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var gate = new StorageGate(holdAnswer: m => StorageFaults.Is(m, "POST", StorageNames.DeliveriesTable));
+        // The claim: the ledger's transaction that writes the row sending.
+        var gate = new StorageGate(holdAnswer: m => StorageFaults.IsBatchWith(m, "\"State\":\"sending\""));
         var harness = await ForwardingHarness.StartAsync(azurite, configureServices: services =>
         {
             services.AddSingleton<TimeProvider>(clock);
