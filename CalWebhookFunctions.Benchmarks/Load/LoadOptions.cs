@@ -5,6 +5,8 @@ namespace CalWebhookFunctions.Benchmarks.Load;
 /// <summary>
 /// <c>-- load</c>'s parameters. Defaults reproduce issue 10's run: 10,000 signed deliveries from 32 senders, the
 /// receiving app failing 20 % of requests, retries after seconds, everything bounded by <see cref="MaxSeconds"/>.
+/// <c>--hold-forwards</c> starts forwarding only once the senders are done: the acks are then timed with storage serving
+/// ingest alone, the baseline that says how much the forwards running beside it add to them.
 /// </summary>
 public sealed record LoadOptions(
     int Count,
@@ -15,7 +17,8 @@ public sealed record LoadOptions(
     int RejectEvery,
     int SendTimeoutSeconds,
     int MaxSeconds,
-    string RetrySchedule)
+    string RetrySchedule,
+    bool HoldForwards = false)
 {
     public static LoadOptions Parse(string[] args) => new(
         Count: IntArg(args, "--count", 10_000),
@@ -26,7 +29,8 @@ public sealed record LoadOptions(
         RejectEvery: IntArg(args, "--reject-every", 10),
         SendTimeoutSeconds: IntArg(args, "--send-timeout", 30),
         MaxSeconds: IntArg(args, "--max-seconds", 900),
-        RetrySchedule: StringArg(args, "--retry-schedule", "1s,2s,3s,5s,8s,13s,21s,34s"));
+        RetrySchedule: StringArg(args, "--retry-schedule", "1s,2s,3s,5s,8s,13s,21s,34s"),
+        HoldForwards: args.Contains("--hold-forwards"));
 
     public static int IntArg(string[] args, string name, int fallback)
     {
@@ -43,5 +47,5 @@ public sealed record LoadOptions(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Count:N0} deliveries of {BodyBytes:N0} B from {Senders} senders over {(Connections == 0 ? "an unregistered connection" : $"{Connections} registered connections")}, " +
         $"a bad signature every {RejectEvery} requests, receiver failing {FailureRate:P0}, retry schedule {RetrySchedule}, " +
-        $"sender timeout {SendTimeoutSeconds} s, bound {MaxSeconds} s");
+        $"sender timeout {SendTimeoutSeconds} s, bound {MaxSeconds} s{(HoldForwards ? ", forwards held until the senders are done" : "")}");
 }

@@ -64,10 +64,17 @@ public static class LoadRun
         var kindsBefore = storageRequests.ByKind().ToDictionary(k => k.Kind);
         var cpuBefore = ProcessCpu.Now();
         var started = Stopwatch.GetTimestamp();
-        listener.Start();
+        if (!options.HoldForwards)
+        {
+            listener.Start();
+        }
         using var progress = StartProgress(started, senders, receiver, listener, storageRequests, tally);
         await senders.RunAsync(bound.Token);
         var sendEnded = Stopwatch.GetTimestamp();
+        if (options.HoldForwards)
+        {
+            listener.Start();
+        }
         while (!bound.IsCancellationRequested && senders.AckedIds.Keys.Any(id => !receiver.DeliveredById.ContainsKey(id)))
         {
             await Task.Delay(100, CancellationToken.None);

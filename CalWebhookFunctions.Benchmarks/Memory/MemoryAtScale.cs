@@ -15,12 +15,16 @@ namespace CalWebhookFunctions.Benchmarks.Memory;
 /// (1) 1,000 deliveries of 16 KiB go through receive → forward, and (2) one 1 MiB delivery does (its body goes through
 /// a blob). Reports the peak working set of this process during each scenario (sampled every 5 ms, plus the OS's
 /// PeakWorkingSet64 at the end), the working set before it, and managed bytes allocated per event by each phase
-/// (GC.GetTotalAllocatedBytes, precise). Azurite runs in its own node process and is not counted.
+/// (GC.GetTotalAllocatedBytes, precise). Azurite runs in its own node process and is not counted. Also 1,000 and 10,000
+/// deliveries of 2 KiB, with what each leaves on the managed heap after a full collection: memory per event must not
+/// grow with the number of events.
 /// </summary>
 public static class MemoryAtScale
 {
     private const int Events = 1000;
+    private const int ManyEvents = 10_000;
     private const int SmallBody = 16 * 1024;
+    private const int TypicalBody = 2 * 1024;
     private const int LargeBody = 1024 * 1024;
     private const int Concurrency = 16;
 
@@ -35,6 +39,7 @@ public static class MemoryAtScale
 
         // Warm up: a few events of each size through both paths, so JIT and connection pools are not counted.
         var small = RelayUnderTest.Template(SmallBody);
+        var typical = RelayUnderTest.Template(TypicalBody);
         var large = RelayUnderTest.Template(LargeBody);
         foreach (var template in new[] { small, small, small, large })
         {
@@ -47,18 +52,23 @@ public static class MemoryAtScale
             await MeasureAsync(relay, $"{Events:N0} × 16 KiB", Events, SmallBody, [.. Enumerable.Range(0, Events).Select(_ => relay.UniqueBody(small))],
                 ingestor, function, key),
             await MeasureAsync(relay, "1 × 1 MiB", 1, LargeBody, [relay.UniqueBody(large)], ingestor, function, key),
+            await MeasureAsync(relay, $"{Events:N0} × 2 KiB", Events, TypicalBody, [.. Enumerable.Range(0, Events).Select(_ => relay.UniqueBody(typical))],
+                ingestor, function, key),
+            await MeasureAsync(relay, $"{ManyEvents:N0} × 2 KiB", ManyEvents, TypicalBody, [.. Enumerable.Range(0, ManyEvents).Select(_ => relay.UniqueBody(typical))],
+                ingestor, function, key),
         };
 
         var process = Process.GetCurrentProcess();
         process.Refresh();
         Console.WriteLine();
-        Console.WriteLine("| Scenario | Working set before | Peak working set (sampled) | Peak − before | Receive: allocated / event | Forward: allocated / event | Allocated / body byte | Receive → forward time |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| Scenario | Working set before | Peak working set (sampled) | Peak − before | Receive: allocated / event | Forward: allocated / event | Allocated / body byte | Heap left after a full GC − before | Receive → forward time |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {row.Name} | {Mb(row.Before)} | {Mb(row.Peak)} | {Mb(row.Peak - row.Before)} | {Kb(row.ReceiveAllocated / row.Events)} | " +
                 $"{Kb(row.ForwardAllocated / row.Events)} | {(double)(row.ReceiveAllocated + row.ForwardAllocated) / row.Events / row.BodyBytes:0.0} | " +
+                $"{Kb(row.HeapLeft)} | " +
                 $"{row.Receive.TotalSeconds:0.00} s + {row.Forward.TotalSeconds:0.00} s |"));
         }
         Console.WriteLine();
@@ -69,7 +79,7 @@ public static class MemoryAtScale
     }
 
     private sealed record Result(string Name, int Events, int BodyBytes, long Before, long Peak, long ReceiveAllocated, long ForwardAllocated,
-        TimeSpan Receive, TimeSpan Forward);
+        TimeSpan Receive, TimeSpan Forward, long HeapLeft);
 
     private static async Task<Result> MeasureAsync(RelayUnderTest relay, string name, int events, int bodyBytes, byte[][] bodies,
         WebhookIngestor ingestor, ForwardCalWebhook function, byte[] key)
@@ -78,6 +88,7 @@ public static class MemoryAtScale
         var receivedBefore = relay.Received;
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var before = WorkingSet();
         using var sampler = new PeakSampler();
 
@@ -102,7 +113,10 @@ public static class MemoryAtScale
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: receive {receive.TotalSeconds:0.00} s ({events / receive.TotalSeconds:0} events/s), forward {forward.TotalSeconds:0.00} s " +
             $"({events / forward.TotalSeconds:0} events/s), peak working set {Mb(peak)} (before {Mb(before)})"));
-        return new Result(name, events, bodyBytes, before, peak, receiveAllocated, forwardAllocated, receive, forward);
+        await relay.Get<DeliveryMarks>().FlushAsync(); // the background marks are written, not pending
+        GC.KeepAlive(bodies);
+        var heapLeft = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        return new Result(name, events, bodyBytes, before, peak, receiveAllocated, forwardAllocated, receive, forward, heapLeft);
     }
 
     /// <summary>One Cal.com POST through the real ingestor, as ReceiveCalWebhook hands it over.</summary>

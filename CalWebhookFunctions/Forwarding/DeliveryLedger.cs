@@ -179,36 +179,9 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     /// webhook-id, or <see cref="LegacyEventKeyPrefix"/> + event id); returns how many went. Today's rows go with their day
     /// partition (<see cref="DeliveryLogRetention"/>), so this meets only those older rows, and finds none once they are gone.
     /// </summary>
-    public async Task<int> SweepExpiredAsync(int max, CancellationToken cancellationToken)
-    {
-        var deleted = 0;
-        var cutoff = time.GetUtcNow();
-        try
-        {
-            // The delivery log's day partitions (log_…) are left to DeliveryLogRetention, which drops them whole.
-            var filter = TableClient.CreateQueryFilter(
-                $"(PartitionKey lt {DeliveryLogKeys.PartitionPrefix} or PartitionKey gt {DeliveryLogKeys.After(DeliveryLogKeys.PartitionPrefix)}) and ExpiresAt lt {cutoff}");
-            await foreach (var row in _table.QueryAsync<DeliveryRecord>(filter, maxPerPage: 100,
-                               select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
-                }
-                catch (RequestFailedException ex) when (ex.Status == 404)
-                {
-                    // Another instance swept it first.
-                }
-                if (++deleted >= max)
-                {
-                    break;
-                }
-            }
-        }
-        catch (RequestFailedException ex) when (StorageAccount.IsMissingResource(ex))
-        {
-            // Nothing delivered yet.
-        }
-        return deleted;
-    }
+    public Task<int> SweepExpiredAsync(int max, CancellationToken cancellationToken) =>
+        // The delivery log's day partitions (log_…) are left to DeliveryLogRetention, which drops them whole.
+        TableSweep.DeleteAsync(_table, TableClient.CreateQueryFilter(
+            $"(PartitionKey lt {DeliveryLogKeys.PartitionPrefix} or PartitionKey gt {DeliveryLogKeys.After(DeliveryLogKeys.PartitionPrefix)}) and ExpiresAt lt {time.GetUtcNow()}"),
+            max, cancellationToken);
 }

@@ -95,7 +95,7 @@ public sealed class RejectionStore(StorageAccount storage, RejectionRecorder rec
     {
         var cutoff = PartitionKeyOf(time.GetUtcNow() - deliveries.Value.Retention - TimeSpan.FromDays(1));
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {cutoff} and PartitionKey lt {PartitionEnd}");
-        return Stats.TableSweep.DeleteAsync(_table, filter, max, cancellationToken);
+        return TableSweep.DeleteAsync(_table, filter, max, cancellationToken);
     }
 
     public static string PartitionKeyOf(DateTimeOffset at) =>
