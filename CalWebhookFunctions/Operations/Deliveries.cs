@@ -31,7 +31,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
             return ApiResults.BadRequest("invalid_query", $"'connectionId': {problem}.");
         }
         var trigger = query.Text("trigger");
-        if (trigger is not null && (trigger.Length > 64 || !SettingChecks.TriggerName().IsMatch(trigger)))
+        if (trigger is not null && !SettingChecks.IsTriggerName(trigger))
         {
             return ApiResults.BadRequest("invalid_query", "'trigger' must be a Cal.com trigger such as BOOKING_CREATED.");
         }
