@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Azure;
 using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
@@ -186,15 +184,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         {
             return null;
         }
-        try
-        {
-            var message = PendingWebhooks.Deserialize(json.AsSpan(0, length));
-            return QueuedWebhook.IsWellFormed(message) ? message : null;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
-        {
-            return null;
-        }
+        return PendingWebhooks.TryDeserialize(json.AsSpan(0, length), out var message, out _) ? message : null;
     }
 
     private static partial class Log
