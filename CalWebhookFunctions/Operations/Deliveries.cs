@@ -100,14 +100,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
                 return PayloadGone(eventId);
             }
             await pending.EnqueueAsync(Resend(entry), cancellationToken: CancellationToken.None);
-            try
-            {
-                await log.MarkPendingAsync(entry, CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is RequestFailedException || StorageAccount.IsUnavailable(ex))
-            {
-                // The event is queued; its next outcome brings the log up to date.
-            }
+            await log.TryMarkPendingAsync(entry);
             return TypedResults.Accepted((string?)null, new RedeliverAccepted(eventId, DeliveryStatus.Pending));
         }, cancellationToken);
 
