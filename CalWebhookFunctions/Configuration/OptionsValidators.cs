@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,13 @@ internal sealed partial class DeliveriesOptionsValidator : IValidateOptions<Deli
 
 internal static partial class SettingChecks
 {
+    /// <summary>
+    /// A Cal.com trigger name such as <c>BOOKING_CREATED</c>: a capital letter, then capital letters, digits and
+    /// underscores, at most <paramref name="maxLength"/> characters. Unknown names pass: Cal.com adds triggers.
+    /// </summary>
+    public static bool IsTriggerName([NotNullWhen(true)] string? name, int maxLength = 64) =>
+        name is not null && name.Length <= maxLength && TriggerName().IsMatch(name);
+
     [GeneratedRegex("^[A-Z][A-Z0-9_]*$")]
-    public static partial Regex TriggerName();
+    private static partial Regex TriggerName();
 }

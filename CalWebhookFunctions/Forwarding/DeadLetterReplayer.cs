@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Azure;
 using CalWebhookFunctions.Operations;
 using CalWebhookFunctions.Storage;
@@ -109,7 +107,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
                         // step fail, the dead letter is made visible again below, so it stays where it was.
                         var logged = await ReadLogAsync(parsed).ConfigureAwait(false);
                         await pending.EnqueueAsync(DeliveryLog.FreshSchedule(parsed), cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                        await MarkLogPendingAsync(logged).ConfigureAwait(false);
+                        await log.TryMarkPendingAsync(logged).ConfigureAwait(false);
                         await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
                         putBack.RemoveAt(putBack.Count - 1);
                         Log.Replayed(logger, parsed.EventId, parsed.ConnectionId, parsed.DeadLetter?.Reason ?? ReplayFilter.HostPoison);
@@ -158,26 +156,6 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         }
     }
 
-    /// <summary>
-    /// The event is back in <c>cal-webhooks</c> and its dead letter not yet deleted: its log entry becomes <c>pending</c>,
-    /// unless the forwarder wrote a newer outcome since it was read (<see cref="DeliveryLog.MarkPendingAsync"/>).
-    /// </summary>
-    private async Task MarkLogPendingAsync(DeliveryLogEntry? logged)
-    {
-        if (logged is null)
-        {
-            return;
-        }
-        try
-        {
-            await log.MarkPendingAsync(logged, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RequestFailedException || StorageAccount.IsUnavailable(ex))
-        {
-            // The event is queued; its next outcome corrects the entry.
-        }
-    }
-
     /// <summary>The event in a dead letter's text (base64 of the message JSON), or null when it is none.</summary>
     private static QueuedWebhook? TryParse(string messageText)
     {
@@ -186,15 +164,7 @@ public sealed partial class DeadLetterReplayer(DeadLetters deadLetters, PendingW
         {
             return null;
         }
-        try
-        {
-            var message = PendingWebhooks.Deserialize(json.AsSpan(0, length));
-            return QueuedWebhook.IsWellFormed(message) ? message : null;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
-        {
-            return null;
-        }
+        return PendingWebhooks.TryDeserialize(json.AsSpan(0, length), out var message, out _) ? message : null;
     }
 
     private static partial class Log

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net.Http.Headers;
 using CalWebhookFunctions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -12,19 +10,12 @@ namespace CalWebhookFunctions.Forwarding;
 /// </summary>
 public sealed class ForwardSender(IHttpClientFactory httpClients, OutboundSigner signer, IOptions<ForwardingOptions> options, TimeProvider time)
 {
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
-
     public TimeSpan Timeout { get; } = TimeSpan.FromSeconds(options.Value.TimeoutSeconds);
 
     public async Task<AttemptResult> SendAsync(Uri target, byte[] envelope, string webhookId, IReadOnlyDictionary<string, string> received,
         CancellationToken cancellationToken)
     {
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(envelope) };
-        request.Content.Headers.ContentType = Json;
-        request.Headers.Add(OutboundSigner.WebhookIdHeader, webhookId);
-        request.Headers.Add(OutboundSigner.WebhookTimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(OutboundSigner.WebhookSignatureHeader, signer.StandardSignature(webhookId, timestamp, envelope));
+        using var request = signer.SignedPost(target, envelope, webhookId, time.GetUtcNow());
         request.Headers.Add(OutboundSigner.NangoSignatureHeader, signer.NangoSignature(envelope));
         foreach (var name in (ReadOnlySpan<string>)[KeptHeaders.CalSignature, KeptHeaders.CalWebhookVersion])
         {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using CalWebhookFunctions.Configuration;
@@ -21,6 +22,8 @@ public sealed class OutboundSigner
     public const string WebhookSignatureHeader = "webhook-signature";
     public const string NangoSignatureHeader = "X-Nango-Hmac-Sha256";
     public const string WebhookIdPrefix = "msg_";
+
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     /// <summary>Domain separation: a webhook id is useless as a hash of anything else.</summary>
     private static ReadOnlySpan<byte> IdLabel => "calwebhookfunctions/webhook-id/v1\n"u8;
@@ -69,6 +72,21 @@ public sealed class OutboundSigner
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         hash.GetHashAndReset(digest);
         return WebhookIdPrefix + Convert.ToHexStringLower(digest);
+    }
+
+    /// <summary>
+    /// A POST of the JSON <paramref name="body"/> to <paramref name="target"/> with the Standard Webhooks headers:
+    /// <c>webhook-id</c>, <c>webhook-timestamp</c> (<paramref name="now"/>, Unix seconds) and <c>webhook-signature</c>.
+    /// </summary>
+    public HttpRequestMessage SignedPost(Uri target, byte[] body, string webhookId, DateTimeOffset now)
+    {
+        var timestamp = now.ToUnixTimeSeconds();
+        var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = Json;
+        request.Headers.Add(WebhookIdHeader, webhookId);
+        request.Headers.Add(WebhookTimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookSignatureHeader, StandardSignature(webhookId, timestamp, body));
+        return request;
     }
 
     /// <summary>The <c>webhook-signature</c> value for one attempt: one <c>v1,</c> entry per secret, space-separated.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using CalWebhookFunctions.Configuration;
 using CalWebhookFunctions.Connections;
@@ -49,18 +48,9 @@ public sealed class WebhookForwarder(ForwardEnvelope envelope, ForwardSender sen
     /// <summary>Processes a message as the host hands it over (base64 already decoded, per host.json).</summary>
     public async Task<ForwardOutcome> ProcessAsync(byte[] rawMessage, CancellationToken cancellationToken)
     {
-        QueuedWebhook message;
-        try
+        if (!PendingWebhooks.TryDeserialize(rawMessage, out var message, out var problem))
         {
-            message = PendingWebhooks.Deserialize(rawMessage);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException)
-        {
-            return await settle.DeadLetterRawAsync(rawMessage, "not a queued webhook", cancellationToken).ConfigureAwait(false);
-        }
-        if (!QueuedWebhook.IsWellFormed(message))
-        {
-            return await settle.DeadLetterRawAsync(rawMessage, "missing or invalid fields", cancellationToken).ConfigureAwait(false);
+            return await settle.DeadLetterRawAsync(rawMessage, problem, cancellationToken).ConfigureAwait(false);
         }
         try
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Storage;
@@ -40,16 +39,7 @@ public sealed partial class FallbackMover(PendingWebhooks primary, IngestFallbac
     {
         var fallbackAccount = fallback.Account
             ?? throw new InvalidOperationException($"{IngestFallback.Setting} is not set, so nothing can be drained from it.");
-        QueuedWebhook message;
-        try
-        {
-            message = PendingWebhooks.Deserialize(rawMessage);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException)
-        {
-            message = null!;
-        }
-        if (message is null || !QueuedWebhook.IsWellFormed(message))
+        if (!PendingWebhooks.TryDeserialize(rawMessage, out var message, out _))
         {
             await DeadLetters.ParkAsync(fallbackAccount, StorageNames.WebhookQueue, rawMessage, cancellationToken).ConfigureAwait(false);
             Unreadable(logger, rawMessage.Length);

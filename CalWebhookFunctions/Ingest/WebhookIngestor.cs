@@ -115,9 +115,7 @@ public sealed partial class WebhookIngestor(WebhookSecrets secrets, IngestStore 
 
     /// <summary>Trigger names are logged only when they look like one; anything else the sender wrote is not.</summary>
     private static string LoggableTrigger(string? trigger) =>
-        trigger is { Length: > 0 and <= 64 } && SettingChecks.TriggerName().IsMatch(trigger)
-            ? trigger
-            : "(none)";
+        SettingChecks.IsTriggerName(trigger) ? trigger : "(none)";
 
     // Log lines: ids, trigger, sizes and outcomes — never bodies, secrets or attendee data.
 

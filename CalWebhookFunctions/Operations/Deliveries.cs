@@ -31,7 +31,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
             return ApiResults.BadRequest("invalid_query", $"'connectionId': {problem}.");
         }
         var trigger = query.Text("trigger");
-        if (trigger is not null && (trigger.Length > 64 || !SettingChecks.TriggerName().IsMatch(trigger)))
+        if (trigger is not null && !SettingChecks.IsTriggerName(trigger))
         {
             return ApiResults.BadRequest("invalid_query", "'trigger' must be a Cal.com trigger such as BOOKING_CREATED.");
         }
@@ -100,14 +100,7 @@ public sealed class Deliveries(DeliveryLogReader reader, DeliveryLog log, Pendin
                 return PayloadGone(eventId);
             }
             await pending.EnqueueAsync(Resend(entry), cancellationToken: CancellationToken.None);
-            try
-            {
-                await log.MarkPendingAsync(entry, CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is RequestFailedException || StorageAccount.IsUnavailable(ex))
-            {
-                // The event is queued; its next outcome brings the log up to date.
-            }
+            await log.TryMarkPendingAsync(entry);
             return TypedResults.Accepted((string?)null, new RedeliverAccepted(eventId, DeliveryStatus.Pending));
         }, cancellationToken);
 

@@ -48,12 +48,7 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken)
     {
         var summary = Summary(message, webhookId, outcome, body);
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertReplace, summary) };
-        if (message.ConnectionId is not null)
-        {
-            var index = summary.CopyAs(DeliveryLogKeys.Index(message.ConnectionId, message.EventId, KeyTime(message)), withBody: false);
-            actions.Add(new(TableTransactionActionType.UpsertReplace, index));
-        }
+        var actions = Writes(summary, TableTransactionActionType.UpsertReplace);
         if (outcome.Attempt is { } attempt)
         {
             actions.Add(new(TableTransactionActionType.UpsertReplace, new DeliveryAttemptRow
@@ -100,16 +95,10 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
         summary.Status = DeliveryStatus.Pending;
         summary.NextAttemptAt = null;
         summary.UpdatedAt = time.GetUtcNow();
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, summary, read.ETag) };
-        if (summary.ConnectionId is not null)
-        {
-            var index = summary.CopyAs(DeliveryLogKeys.Index(summary.ConnectionId, summary.EventId, KeyTime(summary.EventId, summary.ReceivedAt)),
-                withBody: false);
-            actions.Add(new(TableTransactionActionType.UpsertReplace, index));
-        }
         try
         {
-            await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            await Table.SubmitTransactionAsync(Writes(summary, TableTransactionActionType.UpdateReplace, read.ETag), cancellationToken)
+                .ConfigureAwait(false);
             return true;
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
@@ -119,8 +108,41 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     }
 
     /// <summary>
+    /// <see cref="MarkPendingAsync"/> for an event just re-enqueued (redeliver, replay), if it has an entry; a storage failure
+    /// is swallowed: the event is queued, and its next outcome brings the log up to date.
+    /// </summary>
+    public async Task TryMarkPendingAsync(DeliveryLogEntry? read)
+    {
+        if (read is null)
+        {
+            return;
+        }
+        try
+        {
+            await MarkPendingAsync(read, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RequestFailedException || StorageAccount.IsUnavailable(ex))
+        {
+            // The entry stays as it was until the event's next outcome.
+        }
+    }
+
+    /// <summary>The summary's write (<paramref name="type"/>), and the connection index row's (a copy without the body) when it has a connection.</summary>
+    private static List<TableTransactionAction> Writes(DeliveryLogEntry summary, TableTransactionActionType type, ETag etag = default)
+    {
+        var actions = new List<TableTransactionAction> { new(type, summary, etag) };
+        if (summary.ConnectionId is not null)
+        {
+            var keyTime = DeliveryLogKeys.KeyTime(summary.EventId, summary.ReceivedAt);
+            var index = summary.CopyAs(DeliveryLogKeys.Index(summary.ConnectionId, summary.EventId, keyTime), withBody: false);
+            actions.Add(new(TableTransactionActionType.UpsertReplace, index));
+        }
+        return actions;
+    }
+
+    /// <summary>
     /// The copy a replay of a dead letter enqueues: a fresh schedule, whose attempts the log numbers on from the event's
-    /// earlier ones. (For ReplayDeadLetters: enqueue this, then <see cref="MarkPendingAsync"/> with the entry read before.)
+    /// earlier ones. (For ReplayDeadLetters: enqueue this, then <see cref="TryMarkPendingAsync"/> with the entry read before.)
     /// </summary>
     public static QueuedWebhook FreshSchedule(QueuedWebhook deadLetter) => deadLetter with
     {
@@ -169,9 +191,7 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     public static string TargetOf(Uri target) =>
         target.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
 
-    public static DateTimeOffset KeyTime(QueuedWebhook message) => KeyTime(message.EventId, message.ReceivedAt);
-
-    private static DateTimeOffset KeyTime(string eventId, DateTimeOffset receivedAt) => DeliveryLogKeys.KeyTime(eventId, receivedAt);
+    public static DateTimeOffset KeyTime(QueuedWebhook message) => DeliveryLogKeys.KeyTime(message.EventId, message.ReceivedAt);
 
     private static string? Header(QueuedWebhook message, string name)
     {

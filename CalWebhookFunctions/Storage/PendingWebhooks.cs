@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -119,6 +121,25 @@ public sealed class PendingWebhooks
     public static QueuedWebhook Deserialize(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize(json, StorageJsonContext.Default.QueuedWebhook)
         ?? throw new InvalidDataException("The queue message is JSON null.");
+
+    /// <summary>
+    /// The event in a message as the host hands it over, when it is one with all its fields
+    /// (<see cref="QueuedWebhook.IsWellFormed"/>); else false, and <paramref name="problem"/> says why, for a dead letter.
+    /// </summary>
+    public static bool TryDeserialize(ReadOnlySpan<byte> json, [NotNullWhen(true)] out QueuedWebhook? message, [NotNullWhen(false)] out string? problem)
+    {
+        try
+        {
+            message = Deserialize(json);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
+        {
+            (message, problem) = (null, "not a queued webhook");
+            return false;
+        }
+        problem = QueuedWebhook.IsWellFormed(message) ? null : "missing or invalid fields";
+        return problem is null;
+    }
 
     /// <summary>Whether serialized message bytes stay within the queue limit once the client base64-encodes them.</summary>
     public static bool FitsInQueueMessage(int jsonLength) => ((jsonLength + 2L) / 3 * 4) <= StorageAccount.MaxQueueMessageBytes;

@@ -49,8 +49,7 @@ internal sealed class TriggerListConverter : ReadingConverter<IReadOnlyList<stri
         var triggers = new List<string>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { Length: <= 100 } trigger
-                || !SettingChecks.TriggerName().IsMatch(trigger))
+            if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } trigger || !SettingChecks.IsTriggerName(trigger, maxLength: 100))
             {
                 throw new JsonException("Each trigger must be a name such as BOOKING_CREATED (capital letters, digits and underscores).");
             }

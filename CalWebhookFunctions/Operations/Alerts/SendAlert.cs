@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -49,13 +47,7 @@ public sealed partial class SendAlert(IHttpClientFactory clients, IOptions<Alert
         }
         var body = JsonSerializer.SerializeToUtf8Bytes(new AlertBody(alert.Type, alert.At, alert.Data), OperationsJson.Default.AlertBody);
         var webhookId = OutboundSigner.WebhookIdPrefix + alert.Id;
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        var signer = new OutboundSigner(options.Value.SigningSecret);
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.Value.Url) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add(OutboundSigner.WebhookIdHeader, webhookId);
-        request.Headers.Add(OutboundSigner.WebhookTimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(OutboundSigner.WebhookSignatureHeader, signer.StandardSignature(webhookId, timestamp, body));
+        using var request = new OutboundSigner(options.Value.SigningSecret).SignedPost(new Uri(options.Value.Url), body, webhookId, time.GetUtcNow());
         using var response = await clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
