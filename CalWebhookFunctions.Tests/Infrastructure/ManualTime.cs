@@ -1,11 +1,12 @@
 namespace CalWebhookFunctions.Tests.Infrastructure;
 
 /// <summary>A clock that moves only when a test says so: its timers fire, in order, as <see cref="Advance"/> passes them.</summary>
-public sealed class ManualTime : TimeProvider
+/// Started at <paramref name="start"/> (a fixed date unless given): a test whose storage keeps real dates starts it at the real now.
+public sealed class ManualTime(DateTimeOffset? start = null) : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<Timer> _timers = [];
-    private DateTimeOffset _now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset _now = start ?? new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
     public override DateTimeOffset GetUtcNow()
     {

@@ -25,7 +25,16 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     /// </summary>
     public static readonly TimeSpan BatchWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The longest a delivered mark and its log entry wait to ride with another transaction of their partition before they go
+    /// alone: a fraction of a second on the operator's view, far inside the claim's <c>RecordAllowance</c>.
+    /// </summary>
+    public static readonly TimeSpan MarkRide = TimeSpan.FromMilliseconds(250);
+
     private readonly PartitionBatches _batches = new(storage.Table(StorageNames.DeliveriesTable), time, BatchWait);
+
+    /// <summary>The ledger's group commit (for tests).</summary>
+    internal PartitionBatches Batches => _batches;
 
     /// <summary>The default of how long a delivered webhook-id is remembered (<c>Deliveries__RetentionDays</c>).</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(DeliveriesOptions.DefaultRetentionDays);
@@ -124,14 +133,34 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
         QueuedWebhook? blobEvent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var writes = new List<Task> { _batches.WriteAsync([Delivered(claim.Key.PartitionKey, claim.Key.RowKey)]) };
+        var writes = new List<Task> { _batches.WriteAsync([Delivered(claim.Key.PartitionKey, claim.Key.RowKey, eventId, connectionId, status, attempts, now)]) };
         if (blobEvent is not null)
         {
-            writes.Add(_batches.WriteAsync([Delivered(DeliveryLogKeys.Partition(DeliveryLog.KeyTime(blobEvent)), DeliveryLogKeys.DeliveredEvent(eventId))]));
+            writes.Add(_batches.WriteAsync([Delivered(DeliveryLogKeys.Partition(DeliveryLog.KeyTime(blobEvent)), DeliveryLogKeys.DeliveredEvent(eventId),
+                eventId, connectionId, status, attempts, now)]));
         }
         await Task.WhenAll(writes).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-        TableTransactionAction Delivered(string partitionKey, string rowKey) => new(TableTransactionActionType.UpsertReplace, new DeliveryRecord
+    /// <summary>
+    /// Records the success of an inline event together with <paramref name="logRows"/> (its delivery log entry), as riders
+    /// (<see cref="MarkRide"/>): in the same transaction when they share the day partition, and in the next transaction of
+    /// that partition (a claim, most often) rather than one of their own. Nobody waits for them: the claim stays live until
+    /// they land (<see cref="DeliveryMarks"/>).
+    /// </summary>
+    public Task MarkDeliveredRidingAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts,
+        IReadOnlyList<TableTransactionAction> logRows)
+    {
+        var mark = Delivered(claim.Key.PartitionKey, claim.Key.RowKey, eventId, connectionId, status, attempts, time.GetUtcNow());
+        return Task.WhenAll(logRows.Prepend(mark).GroupBy(action => action.Entity.PartitionKey, StringComparer.Ordinal)
+            .Select(partition => _batches.WriteAsync([.. partition], MarkRide)));
+    }
+
+    /// <summary>Sends the riding marks now (<see cref="DeliveryMarks.FlushAsync"/>).</summary>
+    public void SendRiders() => _batches.SendRiders();
+
+    private TableTransactionAction Delivered(string partitionKey, string rowKey, string eventId, string? connectionId, int status, int attempts,
+        DateTimeOffset now) => new(TableTransactionActionType.UpsertReplace, new DeliveryRecord
         {
             PartitionKey = partitionKey,
             RowKey = rowKey,
@@ -143,7 +172,6 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
             Attempts = attempts,
             ExpiresAt = now + _retention,
         });
-    }
 
     /// <summary>Gives the claim up after a failed attempt so the retry can take it. Best effort: a claim left behind expires.</summary>
     public async Task ReleaseAsync(DeliveryClaim claim)

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -5,7 +6,9 @@ namespace CalWebhookFunctions.Forwarding;
 
 /// <summary>
 /// Writes the delivered mark of an inline-body event after the forward has returned, so the invocation (and the host's
-/// delete of the message) does not wait for it: one storage round trip fewer on the critical path.
+/// delete of the message) does not wait for it: one storage round trip fewer on the critical path. The mark and the event's
+/// delivery log entry ride with the ledger's next transaction of their day partition (usually the next event's claim), or
+/// go <see cref="DeliveryLedger.MarkRide"/> later at the latest: no request of their own while events flow.
 /// Guarantees kept: until the mark lands, the webhook-id's claim is live (at least <c>RecordAllowance</c> of its lease is
 /// left when the POST ends), so any copy of the same webhook-id is deferred, never sent; once it lands the copy finds it
 /// delivered. A crash between the 2xx and the mark leaves the claim to lapse — exactly as a crash between the 2xx and the
@@ -18,26 +21,31 @@ public sealed class DeliveryMarks(DeliveryLedger ledger, ILogger<DeliveryMarks> 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _pending = new();
 
     /// <summary>
-    /// Starts writing the mark, and <paramref name="alongside"/> (the delivery log entry) at the same time; returns at once.
-    /// Failures are logged (the claim then lapses on its own).
+    /// Starts writing the mark with <paramref name="logRows"/> (the delivery log entry) as riders of the ledger's next
+    /// transaction (<see cref="DeliveryLedger.MarkDeliveredRidingAsync"/>); returns at once. Failures are logged (the claim
+    /// then lapses on its own).
     /// </summary>
-    public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt, Func<Task>? alongside = null)
+    public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt, IReadOnlyList<TableTransactionAction> logRows)
     {
-        var write = alongside is null ? WriteAsync(sent, message, webhookId, attempt) : Task.WhenAll(WriteAsync(sent, message, webhookId, attempt), alongside());
+        var write = WriteAsync(sent, message, webhookId, attempt, logRows);
         _pending.TryAdd(write, 0);
         write.ContinueWith(done => _pending.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
 
-    /// <summary>Completes once every mark started so far is written (or has failed and been logged).</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.WhenAll(_pending.Keys).WaitAsync(cancellationToken);
+    /// <summary>Sends the marks still riding and completes once every mark started so far is written (or has failed and been logged).</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ledger.SendRiders();
+        return Task.WhenAll(_pending.Keys).WaitAsync(cancellationToken);
+    }
 
-    private async Task WriteAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt)
+    private async Task WriteAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt, IReadOnlyList<TableTransactionAction> logRows)
     {
         try
         {
-            await ledger.MarkDeliveredAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt,
-                blobEvent: null, CancellationToken.None).ConfigureAwait(false);
+            await ledger.MarkDeliveredRidingAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt, logRows)
+                .ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageRetryPolicy.IsStorageFailure(ex, CancellationToken.None))
         {

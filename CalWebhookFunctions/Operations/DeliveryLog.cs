@@ -47,6 +47,14 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     /// </summary>
     public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken)
     {
+        var actions = OutcomeWrites(message, webhookId, outcome, body);
+        cancellationToken.ThrowIfCancellationRequested();
+        await _batches.WriteAsync(actions).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The rows an outcome writes, all in the event's day partition: summary, connection index, and the attempt if any.</summary>
+    public List<TableTransactionAction> OutcomeWrites(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
+    {
         var summary = Summary(message, webhookId, outcome, body);
         var actions = Writes(summary, TableTransactionActionType.UpsertReplace);
         if (outcome.Attempt is { } attempt)
@@ -64,8 +72,7 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
                 Response = attempt.Response,
             }));
         }
-        cancellationToken.ThrowIfCancellationRequested();
-        await _batches.WriteAsync(actions).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return actions;
     }
 
     /// <summary>

@@ -1,28 +1,25 @@
+using System.Runtime.InteropServices;
 using Azure;
 using Azure.Data.Tables;
 
 namespace CalWebhookFunctions.Storage;
 
 /// <summary>
-/// Group commit of the writes to one table, per partition: one writer per partition, no timer. <c>CalDeliveries</c> writes
-/// through it: the delivery log's outcomes and the ledger's claims, releases and marks, which live in the same day partitions
-/// (<see cref="Operations.DeliveryLogKeys"/>). An outcome joins the batch being gathered for its partition; while one batch of that partition is in flight
-/// the next one gathers, and goes out as ONE entity-group transaction as soon as the one in flight is answered. With nothing
-/// in flight an outcome is sent at once, alone: exactly the single transaction it always was.
+/// Group commit of the writes to one table, per partition, one writer per partition. <c>CalDeliveries</c> writes through it:
+/// the delivery log's outcomes and the ledger's claims, releases and marks share its day partitions
+/// (<see cref="Operations.DeliveryLogKeys"/>). With nothing of its partition in flight an outcome goes at once, alone; while
+/// one transaction is in flight the next gathers, and goes as ONE entity-group transaction when the first is answered.
 /// <list type="bullet">
-/// <item>A batch holds at most <see cref="MaxActions"/> actions and never two actions on the same row: an outcome that
-/// touches a row of one before it (another outcome of the same event) waits for a later batch, so an event's outcomes are
-/// stored in the order they were given. (Its size is bounded too: a summary's inline body is under 48 KiB, so 100
-/// actions stay far below the 4 MiB a transaction may carry.)</item>
-/// <item>Each caller's task completes when its own outcome is stored, with the answers to its own actions (their ETags).</item>
-/// <item>When the table service refuses a batch of several outcomes (any answer that is an error: one entity it will not
-/// take fails the whole transaction), each outcome is sent again as its own transaction, and each caller gets its own
-/// transaction's result — one bad outcome costs only itself. When storage does not answer at all (a connection failure)
-/// every caller in the batch gets that error: the others would fail the same way.</item>
-/// <item>With <paramref name="bypassAfter"/> (for writes that are all conditional, whose order the service decides: the
-/// ledger's), a write never waits longer than that behind a transaction in flight: one that finds the transaction in
-/// flight for longer, or is still waiting when the time is up, goes out alone at once. A hung storage request then
-/// delays only its own writes.</item>
+/// <item>A batch holds at most <see cref="MaxActions"/> actions (a summary's inline body is under 48 KiB: far below the
+/// 4 MiB limit) and never two on one row: an outcome touching a row of one before it waits for a later batch, so an
+/// event's outcomes are stored in the order given.</item>
+/// <item>Each caller's task completes when its own outcome is stored, with the answers to its own actions (their ETags).
+/// A batch the service refuses is sent again outcome by outcome, so one bad outcome costs only itself; a batch storage
+/// did not answer fails for every caller in it.</item>
+/// <item>With <paramref name="bypassAfter"/> (for writes whose order the service decides: the ledger's) a write never waits
+/// longer than that behind a transaction in flight, so a hung request delays only its own writes.</item>
+/// <item>A riding write (<c>rideWithin</c>: one nobody waits for) starts no transaction: it joins the next one of its
+/// partition, or goes when its time is up, so a delivered mark and its log entry cost no request while claims flow.</item>
 /// </list>
 /// </summary>
 public sealed class PartitionBatches(TableClient table, TimeProvider? time = null, TimeSpan? bypassAfter = null)
@@ -49,50 +46,82 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
     /// <summary>
     /// Writes one outcome's actions (all in one partition, no two on one row) with the others of its partition; completes
     /// when they are stored, or fails with the error of the transaction they were in.
+    /// With <paramref name="rideWithin"/> (writes nobody waits for: the delivered mark and its log entry) the outcome starts
+    /// no transaction of its own: it rides with the next one of its partition, and goes at the latest when that time is up.
     /// </summary>
-    public Task<IReadOnlyList<Response>> WriteAsync(IReadOnlyList<TableTransactionAction> actions)
+    public Task<IReadOnlyList<Response>> WriteAsync(IReadOnlyList<TableTransactionAction> actions, TimeSpan? rideWithin = null)
     {
         var partitionKey = actions[0].Entity.PartitionKey;
         var outcome = new Outcome(actions);
-        Partition? start = null;
-        var alone = false;
+        Partition partition;
         lock (_partitions)
         {
-            if (!_partitions.TryGetValue(partitionKey, out var partition))
+            partition = CollectionsMarshal.GetValueRefOrAddDefault(_partitions, partitionKey, out _) ??= new Partition();
+            partition.Gathering.Add(outcome);
+            if (rideWithin is { } within)
             {
-                partition = new Partition();
-                _partitions.Add(partitionKey, partition);
-            }
-            if (!partition.Writing)
-            {
-                partition.Gathering.Add(outcome);
-                partition.Writing = true;
-                partition.InFlightSince = time?.GetUtcNow() ?? default;
-                start = partition;
-            }
-            else if (bypassAfter is { } bound && time!.GetUtcNow() - partition.InFlightSince >= bound)
-            {
-                alone = true; // the transaction in flight looks hung: do not wait behind it
-            }
-            else
-            {
-                partition.Gathering.Add(outcome);
-                if (bypassAfter is { } wait)
-                {
-                    outcome.Bypass = time!.CreateTimer(_ => Withdraw(partition, outcome), null, wait, Timeout.InfiniteTimeSpan);
-                }
+                outcome.Riding = true;
+                outcome.Timer = Clock.CreateTimer(_ => Go(partitionKey, partition, outcome), null, within, Timeout.InfiniteTimeSpan);
+                return outcome.Stored.Task;
             }
         }
-        if (start is not null)
+        Go(partitionKey, partition, outcome);
+        return outcome.Stored.Task;
+    }
+
+    /// <summary>Sends every riding outcome now (before the worker stops, or when a caller waits for them).</summary>
+    public void SendRiders()
+    {
+        List<(string Key, Partition Partition, Outcome Outcome)> riders;
+        lock (_partitions)
         {
-            // Runs on the caller's thread up to the request: an outcome alone goes out at once.
-            _ = WriteAllAsync(partitionKey, start);
+            riders = [.. _partitions.SelectMany(p => p.Value.Gathering.Where(o => o.Riding).Select(o => (p.Key, p.Value, o)))];
+        }
+        foreach (var (key, partition, outcome) in riders)
+        {
+            Go(key, partition, outcome);
+        }
+    }
+
+    private TimeProvider Clock => time ?? throw new InvalidOperationException("A riding write or a bypass bound needs a TimeProvider.");
+
+    /// <summary>
+    /// An outcome gathering for its partition stops riding and is sent: it starts the writer when none runs; else it waits
+    /// for the next batch — or, with a bypass bound, goes alone when the transaction in flight is older than the bound, or
+    /// when it is still waiting once the bound is up.
+    /// </summary>
+    private void Go(string partitionKey, Partition partition, Outcome outcome)
+    {
+        bool start, alone = false;
+        lock (_partitions)
+        {
+            if (!partition.Gathering.Contains(outcome))
+            {
+                return; // already taken into a batch (or withdrawn)
+            }
+            outcome.Riding = false;
+            outcome.Timer?.Dispose();
+            start = !partition.Writing;
+            partition.Writing = true;
+            if (start)
+            {
+                partition.InFlightSince = time?.GetUtcNow() ?? default;
+            }
+            else if (bypassAfter is { } bound)
+            {
+                // A transaction in flight for longer looks hung: do not wait behind it; else wait at most the bound.
+                alone = Clock.GetUtcNow() - partition.InFlightSince >= bound;
+                outcome.Timer = alone ? null : Clock.CreateTimer(_ => Withdraw(partition, outcome), null, bound, Timeout.InfiniteTimeSpan);
+            }
+        }
+        if (start)
+        {
+            _ = WriteAllAsync(partitionKey, partition); // on the caller's thread up to the request: an outcome alone goes out at once
         }
         else if (alone)
         {
-            _ = SubmitAsync([outcome]);
+            Withdraw(partition, outcome);
         }
-        return outcome.Stored.Task;
     }
 
     /// <summary>An outcome still gathering when its wait is up goes out alone.</summary>
@@ -105,7 +134,7 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
                 return; // already taken into a batch
             }
         }
-        outcome.Bypass?.Dispose();
+        outcome.Timer?.Dispose();
         _ = SubmitAsync([outcome]);
     }
 
@@ -126,10 +155,13 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
     {
         lock (_partitions)
         {
-            if (partition.Gathering.Count == 0)
+            if (!partition.Gathering.Exists(o => !o.Riding)) // nothing, or only riders: they wait for the next write, or their time
             {
                 partition.Writing = false;
-                _partitions.Remove(partitionKey);
+                if (partition.Gathering.Count == 0)
+                {
+                    _partitions.Remove(partitionKey);
+                }
                 return null;
             }
             partition.InFlightSince = time?.GetUtcNow() ?? default;
@@ -146,7 +178,7 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
                 }
                 if (free && actions + outcome.Actions.Count <= MaxActions)
                 {
-                    outcome.Bypass?.Dispose();
+                    outcome.Timer?.Dispose();
                     batch.Add(outcome);
                     actions += outcome.Actions.Count;
                 }
@@ -175,8 +207,7 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
         }
         catch (RequestFailedException ex) when (batch.Count > 1 && ex.Status != 0)
         {
-            // The service answered and refused the batch (status 0 is no answer): each outcome on its own, so only one it
-            // refuses fails.
+            // The service answered (status 0 is no answer) and refused the batch: each outcome on its own, so only a bad one fails.
             await Task.WhenAll(batch.Select(outcome => SubmitAsync([outcome]))).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -197,11 +228,13 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
     private sealed class Outcome(IReadOnlyList<TableTransactionAction> actions)
     {
         public IReadOnlyList<TableTransactionAction> Actions { get; } = actions;
-
         public TaskCompletionSource<IReadOnlyList<Response>> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        /// <summary>The timer that sends it alone when it waits too long (with a bypass bound).</summary>
-        public ITimer? Bypass { get; set; }
+        /// <summary>The end of its ride, or (with a bypass bound) the end of its wait behind a transaction in flight.</summary>
+        public ITimer? Timer { get; set; }
+
+        /// <summary>Whether it waits for another outcome's transaction to ride with (<c>rideWithin</c>).</summary>
+        public bool Riding { get; set; }
     }
 
     private sealed class Partition
@@ -209,10 +242,8 @@ public sealed class PartitionBatches(TableClient table, TimeProvider? time = nul
         /// <summary>The outcomes waiting for the next batch, in the order they came.</summary>
         public List<Outcome> Gathering { get; set; } = [];
 
-        /// <summary>Whether the partition's writer runs (a batch of it is in flight or about to be).</summary>
+        /// <summary>Whether its writer runs (a batch in flight or about to be), and since when that batch is in flight.</summary>
         public bool Writing { get; set; }
-
-        /// <summary>When the batch in flight was sent.</summary>
         public DateTimeOffset InFlightSince { get; set; }
     }
 }

@@ -16,11 +16,19 @@ namespace CalWebhookFunctions.Tests.Functional.Operations;
 /// <summary>Counts the storage requests that pass through an SDK pipeline (one per HTTP request, batches included).</summary>
 internal sealed class StorageCalls(Func<HttpMessage, bool>? counts = null) : HttpPipelinePolicy
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _seen = new();
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
 
-    public void Reset() => Volatile.Write(ref _count, 0);
+    /// <summary>The requests counted since the last reset, as "METHOD path" (for assertion messages).</summary>
+    public string Seen => string.Join(", ", _seen);
+
+    public void Reset()
+    {
+        Volatile.Write(ref _count, 0);
+        _seen.Clear();
+    }
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
         throw new NotSupportedException("The app's storage calls are asynchronous.");
@@ -30,6 +38,7 @@ internal sealed class StorageCalls(Func<HttpMessage, bool>? counts = null) : Htt
         if (counts?.Invoke(message) ?? true)
         {
             Interlocked.Increment(ref _count);
+            _seen.Enqueue(message.Request.Method + " " + message.Request.Uri.Path);
         }
         await ProcessNextAsync(message, pipeline);
     }
@@ -70,23 +79,31 @@ internal sealed class DeliveriesHarness : IAsyncDisposable
     /// <param name="tablePolicies">Policies run on every table request after the counts, in order (a <see cref="StorageGate"/>
     /// to hold one, an <see cref="Outage"/>).</param>
     public static async Task<DeliveriesHarness> StartAsync(AzuriteFixture azurite, Func<HttpContext, byte[], int, Task<int>>? respond = null,
-        IDictionary<string, string?>? settings = null, IEnumerable<HttpPipelinePolicy>? tablePolicies = null)
+        IDictionary<string, string?>? settings = null, IEnumerable<HttpPipelinePolicy>? tablePolicies = null, TimeProvider? time = null)
     {
         var tables = new StorageCalls();
         var batches = new StorageCalls(IsBatch);
         var queues = new StorageCalls();
         var blobs = new StorageCalls();
         var forwarding = await ForwardingHarness.StartAsync(azurite, respond, settings, services =>
+        {
             services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: tables, queues: queues, blobs: blobs,
-                moreTables: [batches, .. tablePolicies ?? []])));
+                moreTables: [batches, .. tablePolicies ?? []]));
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
+        });
         // The app creates its queues and tables in the background at start: let that finish before anything is counted.
         await forwarding.App.Get<CalWebhookFunctions.Storage.StorageInitializer>().Created;
         var functions = await FunctionsHost.StartAsync(forwarding.App.Services);
         return new DeliveriesHarness(forwarding, functions, tables, batches, queues, blobs);
     }
 
-    /// <summary>Whether a table request is an entity-group transaction.</summary>
-    /// <summary>An entity-group transaction of the delivery log (it always writes a summary row; the ledger's have its own).</summary>
+    /// <summary>
+    /// An entity-group transaction that carries delivery log rows (a summary row): the log's own, or one of the ledger's that
+    /// delivered outcomes rode in.
+    /// </summary>
     public static bool IsBatch(HttpMessage message) => StorageFaults.IsBatchWith(message, "RowKey='" + DeliveryLogKeys.SummaryPrefix);
 
     /// <summary>Runs ForwardCalWebhook until the queue is empty and every background write (marks, log) has landed.</summary>
