@@ -7,8 +7,8 @@ namespace CalWebhookFunctions.Forwarding;
 /// <summary>
 /// Writes the delivered mark of an inline-body event after the forward has returned, so the invocation (and the host's
 /// delete of the message) does not wait for it: one storage round trip fewer on the critical path. The mark and the event's
-/// delivery log entry ride with the ledger's next transaction of their day partition (usually the next event's claim), or
-/// go <see cref="DeliveryLedger.MarkRide"/> later at the latest: no request of their own while events flow.
+/// delivery log entry gather with the other delivered outcomes of their day partition for at most
+/// <see cref="DeliveryLedger.MarkRide"/> and go with them as one transaction: a fraction of a request each while events flow.
 /// Guarantees kept: until the mark lands, the webhook-id's claim is live (at least <c>RecordAllowance</c> of its lease is
 /// left when the POST ends), so any copy of the same webhook-id is deferred, never sent; once it lands the copy finds it
 /// delivered. A crash between the 2xx and the mark leaves the claim to lapse — exactly as a crash between the 2xx and the
@@ -21,8 +21,8 @@ public sealed class DeliveryMarks(DeliveryLedger ledger, ILogger<DeliveryMarks> 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _pending = new();
 
     /// <summary>
-    /// Starts writing the mark with <paramref name="logRows"/> (the delivery log entry) as riders of the ledger's next
-    /// transaction (<see cref="DeliveryLedger.MarkDeliveredRidingAsync"/>); returns at once. Failures are logged (the claim
+    /// Starts writing the mark with <paramref name="logRows"/> (the delivery log entry) as riders
+    /// (<see cref="DeliveryLedger.MarkDeliveredRidingAsync"/>); returns at once. Failures are logged (the claim
     /// then lapses on its own).
     /// </summary>
     public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt, IReadOnlyList<TableTransactionAction> logRows)

@@ -165,13 +165,13 @@ public class DeliveryLogBatchTests(AzuriteFixture azurite, ITestOutputHelper out
         await harness.Forwarding.DrainAsync();
         Assert.Equal(16, harness.Receiver.Deliveries.Count);
         Assert.Equal(0, harness.Batches.Count); // no outcome has cost a request yet
-        Assert.Equal(16, ledger.Batches.Waiting);
+        Assert.Equal(16, ledger.Riders.Waiting);
         await harness.App.Get<DeliveryMarks>().FlushAsync();
 
         output.WriteLine($"16 delivered: {harness.Batches.Count} log transactions, {harness.Tables.Count} table requests in all " +
                          $"({(double)harness.Tables.Count / events.Count:0.###} per event)");
         Assert.Equal(1, harness.Batches.Count); // 16 marks and 56 log rows: one transaction
-        Assert.Equal(0, ledger.Batches.Waiting);
+        Assert.Equal(0, ledger.Riders.Waiting);
         var (_, ids) = await harness.AllPagesAsync("status=delivered&limit=100");
         Assert.Equal(events.Select(e => e.EventId).Order(), ids.Order());
     }

@@ -37,9 +37,9 @@ public class DeliveryLogCostTests(AzuriteFixture azurite, Xunit.Abstractions.ITe
     }
 
     [Fact]
-    public async Task Delivered_events_one_after_another_cost_one_table_call_each_their_mark_and_log_riding_with_the_next_claim()
+    public async Task Delivered_events_one_after_another_cost_one_table_call_each_and_their_marks_and_log_entries_go_together()
     {
-        // The ride's timer never fires on this clock: what rides goes with the next claim, or when the riders are flushed.
+        // The clock moves only when the test says so: the riders wait until their time is up.
         var time = new ManualTime(DateTimeOffset.UtcNow);
         await using var harness = await DeliveriesHarness.StartAsync(azurite, time: time);
         var warmUp = await harness.ForwardAsync(CalDeliveries.BookingCreated(), "conn-1"); // the table exists, the connections are read
@@ -51,17 +51,19 @@ public class DeliveryLogCostTests(AzuriteFixture azurite, Xunit.Abstractions.ITe
         for (var i = 0; i < 3; i++)
         {
             events.Add(await harness.Forwarding.EnqueueAsync(CalDeliveries.BookingCreated(padTo: 1000 + i), "conn-1"));
-            await harness.Forwarding.DrainAsync(); // forwarded; its mark and log entry ride
-            Assert.Equal(1, ledger.Batches.Waiting);
+            await harness.Forwarding.DrainAsync(); // forwarded; its mark and log entry wait
+            Assert.Equal(i + 1, ledger.Riders.Waiting);
         }
-        // Claim 1 alone, claim 2 carrying event 1's outcome, claim 3 carrying event 2's: nothing else went out.
+        // Three claims, each a small transaction of its own: no claim carried a mark or a log row.
         Assert.True(harness.Tables.Count == 3, harness.Tables.Seen);
-        Assert.Equal(2, harness.Batches.Count);
+        Assert.Equal(0, harness.Batches.Count);
 
+        time.Advance(DeliveryLedger.MarkRide);
         await harness.App.Get<DeliveryMarks>().FlushAsync();
 
-        Assert.Equal(3 + 1, harness.Tables.Count); // event 3's outcome, flushed
-        Assert.Equal(0, ledger.Batches.Waiting);
+        Assert.True(harness.Tables.Count == 3 + 1, harness.Tables.Seen); // the three outcomes in one transaction
+        Assert.Equal(1, harness.Batches.Count);
+        Assert.Equal(0, ledger.Riders.Waiting);
         var (_, ids) = await harness.AllPagesAsync("status=delivered&connectionId=conn-1&limit=10");
         Assert.Equal(events.Select(e => e.EventId).Append(warmUp.EventId).Order(), ids.Order());
     }
