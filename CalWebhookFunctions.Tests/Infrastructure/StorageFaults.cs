@@ -48,16 +48,23 @@ internal static class StorageFaults
         Down(connectionString, tablesDown: true, blobsDown: true,
             StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue, StorageNames.CleanupQueue);
 
+    /// <summary>
+    /// A write of table rows: an entity-group transaction, or the plain request a group commit sends for a single action
+    /// (not a read, not the creation of a table).
+    /// </summary>
+    public static bool IsTableWrite(HttpMessage message) =>
+        message.Request.Method != RequestMethod.Get && !message.Request.Uri.Path.EndsWith("/Tables", StringComparison.Ordinal);
+
     public static bool Is(HttpMessage message, string method, string pathPart) =>
         message.Request.Method.Method == method && message.Request.Uri.Path.Contains(pathPart, StringComparison.Ordinal);
 
     /// <summary>
-    /// Whether the request is an entity-group transaction (<c>POST $batch</c>) whose text contains <paramref name="part"/>:
-    /// e.g. <c>RowKey='d_</c> for a write of the delivery ledger, <c>RowKey='e_</c> for one of the delivery log.
+    /// Whether the request writes table rows (<see cref="IsTableWrite"/>: a transaction, or a single action's plain request)
+    /// and its text contains <paramref name="part"/>: e.g. <c>RowKey='e_</c> for a write of the delivery log.
     /// </summary>
-    public static bool IsBatchWith(HttpMessage message, string part)
+    public static bool IsWriteWith(HttpMessage message, string part)
     {
-        if (!Is(message, "POST", "$batch") || message.Request.Content is not { } content)
+        if (!IsTableWrite(message) || message.Request.Content is not { } content)
         {
             return false;
         }

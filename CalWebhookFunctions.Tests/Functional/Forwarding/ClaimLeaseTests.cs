@@ -26,7 +26,7 @@ public class ClaimLeaseTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixt
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         // The claim: the ledger's transaction that writes the row sending.
-        var gate = new StorageGate(holdAnswer: m => StorageFaults.IsBatchWith(m, "\"State\":\"sending\""));
+        var gate = new StorageGate(holdAnswer: m => StorageFaults.IsWriteWith(m, "\"State\":\"sending\""));
         var harness = await ForwardingHarness.StartAsync(azurite, configureServices: services =>
         {
             services.AddSingleton<TimeProvider>(clock);

@@ -18,7 +18,7 @@ public class DeliveredMarkTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
     private async Task<(ForwardingHarness Harness, StorageGate Gate, byte[] Message)> StartAsync()
     {
         // The mark: the ledger's transaction that writes the row delivered.
-        var gate = new StorageGate(hold: m => StorageFaults.IsBatchWith(m, "\"State\":\"delivered\""));
+        var gate = new StorageGate(hold: m => StorageFaults.IsWriteWith(m, "\"State\":\"delivered\""));
         var harness = await ForwardingHarness.StartAsync(azurite, configureServices: services =>
             services.AddSingleton(StorageFaults.Account(azurite.ConnectionString, tables: gate)));
         var message = PendingWebhooks.Serialize(ForwardingHarness.NewEvent(CalDeliveries.BookingCreated(), null));

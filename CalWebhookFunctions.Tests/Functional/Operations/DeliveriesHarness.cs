@@ -104,7 +104,7 @@ internal sealed class DeliveriesHarness : IAsyncDisposable
     /// An entity-group transaction that carries delivery log rows (a summary row): the log's own, or one of the ledger's that
     /// delivered outcomes rode in.
     /// </summary>
-    public static bool IsBatch(HttpMessage message) => StorageFaults.IsBatchWith(message, "RowKey='" + DeliveryLogKeys.SummaryPrefix);
+    public static bool IsBatch(HttpMessage message) => StorageFaults.IsWriteWith(message, "RowKey='" + DeliveryLogKeys.SummaryPrefix);
 
     /// <summary>Runs ForwardCalWebhook until the queue is empty and every background write (marks, log) has landed.</summary>
     public async Task DrainAsync()

@@ -22,8 +22,8 @@ public class PartitionBatchBypassTests(AzuriteFixture azurite) : IClassFixture<A
     /// <summary>A first write whose transaction is stored and whose answer hangs.</summary>
     private async Task<Held> HoldFirstAsync()
     {
-        var gate = new StorageGate(holdAnswer: m => StorageFaults.Is(m, "POST", "$batch"));
-        var transactions = new StorageCalls(m => StorageFaults.Is(m, "POST", "$batch"));
+        var gate = new StorageGate(holdAnswer: StorageFaults.IsTableWrite);
+        var transactions = new StorageCalls(StorageFaults.IsTableWrite);
         var table = StorageFaults.Account(azurite.ConnectionString, tables: gate, moreTables: [transactions])
             .Table("Bypass" + Guid.NewGuid().ToString("N")[..12]);
         await table.CreateAsync();
