@@ -149,18 +149,18 @@ public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IO
     }
 
     /// <summary>
-    /// Records the success of an inline event together with <paramref name="logRows"/> (its delivery log entry), as riders
-    /// (<see cref="MarkRide"/>): they gather with the other delivered outcomes of their day partition and go with them as one
-    /// transaction, at most <see cref="MarkRide"/> later. Nobody waits for them: the claim stays live until they land
-    /// (<see cref="DeliveryMarks"/>).
+    /// Records the success of an inline event as a rider (<see cref="MarkRide"/>): it gathers with the other delivered
+    /// outcomes of its day partition (and their log rows, <see cref="RideAsync"/>) and goes with them as one transaction, at
+    /// most <see cref="MarkRide"/> later. Nobody waits for it: the claim stays live until it lands (<see cref="DeliveryMarks"/>).
     /// </summary>
-    public Task MarkDeliveredRidingAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts,
-        IReadOnlyList<TableTransactionAction> logRows)
-    {
-        var mark = Delivered(claim.Key.PartitionKey, claim.Key.RowKey, eventId, connectionId, status, attempts, time.GetUtcNow());
-        return Task.WhenAll(logRows.Prepend(mark).GroupBy(action => action.Entity.PartitionKey, StringComparer.Ordinal)
-            .Select(partition => _riders.WriteAsync([.. partition], MarkRide)));
-    }
+    public Task MarkDeliveredRidingAsync(DeliveryClaim claim, string eventId, string? connectionId, int status, int attempts) =>
+        _riders.WriteAsync([Delivered(claim.Key.PartitionKey, claim.Key.RowKey, eventId, connectionId, status, attempts, time.GetUtcNow())], MarkRide);
+
+    /// <summary>
+    /// Writes rows of one partition (a delivered outcome's log entry) with the riding marks. A write of their own: when the
+    /// service refuses a row, the marks they travelled with are sent again without it.
+    /// </summary>
+    public Task RideAsync(IReadOnlyList<TableTransactionAction> rows) => _riders.WriteAsync(rows, MarkRide);
 
     /// <summary>Sends the riding marks now (<see cref="DeliveryMarks.FlushAsync"/>).</summary>
     public void SendRiders() => _riders.SendRiders();

@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -21,13 +20,13 @@ public sealed class DeliveryMarks(DeliveryLedger ledger, ILogger<DeliveryMarks> 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _pending = new();
 
     /// <summary>
-    /// Starts writing the mark with <paramref name="logRows"/> (the delivery log entry) as riders
-    /// (<see cref="DeliveryLedger.MarkDeliveredRidingAsync"/>); returns at once. Failures are logged (the claim
-    /// then lapses on its own).
+    /// Starts writing the mark as a rider (<see cref="DeliveryLedger.MarkDeliveredRidingAsync"/>), and
+    /// <paramref name="alongside"/> (the delivery log entry, riding too) at the same time; returns at once. Failures are
+    /// logged (the claim then lapses on its own).
     /// </summary>
-    public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt, IReadOnlyList<TableTransactionAction> logRows)
+    public void Record(Sent sent, QueuedWebhook message, string webhookId, int attempt, Func<Task>? alongside = null)
     {
-        var write = WriteAsync(sent, message, webhookId, attempt, logRows);
+        var write = alongside is null ? WriteAsync(sent, message, webhookId, attempt) : Task.WhenAll(WriteAsync(sent, message, webhookId, attempt), alongside());
         _pending.TryAdd(write, 0);
         write.ContinueWith(done => _pending.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
@@ -40,11 +39,11 @@ public sealed class DeliveryMarks(DeliveryLedger ledger, ILogger<DeliveryMarks> 
         return Task.WhenAll(_pending.Keys).WaitAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt, IReadOnlyList<TableTransactionAction> logRows)
+    private async Task WriteAsync(Sent sent, QueuedWebhook message, string webhookId, int attempt)
     {
         try
         {
-            await ledger.MarkDeliveredRidingAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt, logRows)
+            await ledger.MarkDeliveredRidingAsync(sent.Claim, message.EventId, message.ConnectionId, sent.Result.Status!.Value, attempt)
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageRetryPolicy.IsStorageFailure(ex, CancellationToken.None))

@@ -29,7 +29,7 @@ public sealed class ForwardSettlement(DeliveryLedger ledger, DeliveryMarks marks
         var outcome = Outcome(DeliveryStatus.Delivered, message, attempt, route, sent) with { DeliveredAt = time.GetUtcNow() };
         if (message.BodyBlob is null)
         {
-            marks.Record(sent, message, webhookId, attempt, log.OutcomeWrites(message, webhookId, outcome, body));
+            marks.Record(sent, message, webhookId, attempt, () => log.TryRecordAsync(message, webhookId, outcome, body, ledger.RideAsync));
         }
         else
         {

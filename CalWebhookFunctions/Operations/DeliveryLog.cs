@@ -43,17 +43,19 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
 
     /// <summary>
     /// Writes the outcome (with the others of its partition in flight, <see cref="PartitionBatches"/>); completes when it
-    /// is stored, throws when storage fails it. Cancelling stops the wait, not the write.
+    /// is stored, throws when storage fails it. Cancelling stops the wait, not the write. With <paramref name="via"/> (the
+    /// ledger's riders, for a delivered outcome) the rows go through it instead.
     /// </summary>
-    public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken)
+    public async Task RecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body, CancellationToken cancellationToken,
+        Func<IReadOnlyList<TableTransactionAction>, Task>? via = null)
     {
         var actions = OutcomeWrites(message, webhookId, outcome, body);
         cancellationToken.ThrowIfCancellationRequested();
-        await _batches.WriteAsync(actions).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await (via?.Invoke(actions) ?? _batches.WriteAsync(actions)).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The rows an outcome writes, all in the event's day partition: summary, connection index, and the attempt if any.</summary>
-    public List<TableTransactionAction> OutcomeWrites(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
+    private List<TableTransactionAction> OutcomeWrites(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
     {
         var summary = Summary(message, webhookId, outcome, body);
         var actions = Writes(summary, TableTransactionActionType.UpsertReplace);
@@ -79,11 +81,12 @@ public sealed partial class DeliveryLog(StorageAccount storage, TimeProvider tim
     /// Writes the outcome; a storage failure is logged and swallowed: the log is the operator's view, and must never cost an
     /// event its delivery (the event's own records — claim, mark, queue messages — are written apart).
     /// </summary>
-    public async Task TryRecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body)
+    public async Task TryRecordAsync(QueuedWebhook message, string? webhookId, LoggedOutcome outcome, byte[]? body,
+        Func<IReadOnlyList<TableTransactionAction>, Task>? via = null)
     {
         try
         {
-            await RecordAsync(message, webhookId, outcome, body, CancellationToken.None).ConfigureAwait(false);
+            await RecordAsync(message, webhookId, outcome, body, CancellationToken.None, via).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RequestFailedException or TableTransactionFailedException || StorageAccount.IsUnavailable(ex))
         {

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using CalWebhookFunctions.Forwarding;
 using CalWebhookFunctions.Messages;
 using CalWebhookFunctions.Operations;
@@ -165,7 +166,7 @@ public class DeliveryLogBatchTests(AzuriteFixture azurite, ITestOutputHelper out
         await harness.Forwarding.DrainAsync();
         Assert.Equal(16, harness.Receiver.Deliveries.Count);
         Assert.Equal(0, harness.Batches.Count); // no outcome has cost a request yet
-        Assert.Equal(16, ledger.Riders.Waiting);
+        Assert.Equal(2 * 16, ledger.Riders.Waiting); // 16 marks, 16 log entries
         await harness.App.Get<DeliveryMarks>().FlushAsync();
 
         output.WriteLine($"16 delivered: {harness.Batches.Count} log transactions, {harness.Tables.Count} table requests in all " +
@@ -174,6 +175,31 @@ public class DeliveryLogBatchTests(AzuriteFixture azurite, ITestOutputHelper out
         Assert.Equal(0, ledger.Riders.Waiting);
         var (_, ids) = await harness.AllPagesAsync("status=delivered&limit=100");
         Assert.Equal(events.Select(e => e.EventId).Order(), ids.Order());
+    }
+
+    [Fact]
+    public async Task A_log_entry_the_service_refuses_does_not_cost_the_delivered_mark_it_rode_with()
+    {
+        await using var harness = await DeliveriesHarness.StartAsync(azurite, time: new ManualTime(DateTimeOffset.UtcNow));
+        var ledger = harness.App.Get<DeliveryLedger>();
+        var now = DateTimeOffset.UtcNow;
+        var key = new LedgerKey(DeliveryLogKeys.Partition(now), "msg_refused");
+        var claim = await ledger.TryClaimAsync(key, "e", "conn-1", 1, TimeSpan.FromMinutes(1), CancellationToken.None);
+        harness.Tables.Reset();
+
+        var mark = ledger.MarkDeliveredRidingAsync(claim, "e", "conn-1", 200, 1);
+        // A row of the same day partition with a property over the 32K characters the table service takes.
+        var refused = ledger.RideAsync([new(TableTransactionActionType.UpsertReplace,
+            new Azure.Data.Tables.TableEntity(key.PartitionKey, "e_refused") { ["Response"] = new string('x', 40_000) })]);
+        Assert.Equal(2, ledger.Riders.Waiting);
+        ledger.SendRiders();
+
+        await mark.WaitAsync(Bound);
+        var error = await Assert.ThrowsAnyAsync<RequestFailedException>(() => refused.WaitAsync(Bound));
+        Assert.Equal(400, error.Status);
+        // Together first; refused, so each again on its own: the mark stored, the bad row not.
+        Assert.True(harness.Tables.Count == 3, harness.Tables.Seen);
+        Assert.Equal(DeliveryRecord.Delivered, Assert.Single(await harness.Forwarding.DeliveryRecordsAsync()).State);
     }
 
     [Fact]

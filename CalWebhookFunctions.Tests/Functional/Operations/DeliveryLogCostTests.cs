@@ -52,7 +52,7 @@ public class DeliveryLogCostTests(AzuriteFixture azurite, Xunit.Abstractions.ITe
         {
             events.Add(await harness.Forwarding.EnqueueAsync(CalDeliveries.BookingCreated(padTo: 1000 + i), "conn-1"));
             await harness.Forwarding.DrainAsync(); // forwarded; its mark and log entry wait
-            Assert.Equal(i + 1, ledger.Riders.Waiting);
+            Assert.Equal(2 * (i + 1), ledger.Riders.Waiting); // its mark and its log entry
         }
         // Three claims, each a small transaction of its own: no claim carried a mark or a log row.
         Assert.True(harness.Tables.Count == 3, harness.Tables.Seen);
