@@ -19,7 +19,7 @@ namespace CalWebhookFunctions.Storage;
 /// <item>With <paramref name="bypassAfter"/> (for writes whose order the service decides: the ledger's) a write never waits
 /// longer than that behind a transaction in flight, so a hung request delays only its own writes.</item>
 /// <item>A riding write (<c>rideWithin</c>: one nobody waits for) starts no transaction: it joins the next one of its
-/// partition, or goes when its time is up, so a delivered mark and its log entry cost no request while claims flow.</item>
+/// partition, or goes when its time is up (the ledger's delivered marks and log entries: many in one transaction).</item>
 /// </list>
 /// </summary>
 public sealed class PartitionBatches(TableClient table, TimeProvider? time = null, TimeSpan? bypassAfter = null)
