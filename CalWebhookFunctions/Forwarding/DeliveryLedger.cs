@@ -12,9 +12,10 @@ namespace CalWebhookFunctions.Forwarding;
 /// Before sending, an attempt claims the id (insert, or take over an expired claim with the row's ETag); after a 2xx
 /// it marks the id delivered; after a failure it releases the claim. Its rows live in the delivery log's day partitions
 /// (<see cref="LedgerKey"/>), so every write goes through a group commit per partition (<see cref="PartitionBatches"/>:
-/// the claims, releases and marks of the forwards in flight share entity-group transactions; the log has its own, so a
-/// claim never waits behind the log's larger rows; and none waits longer than <see cref="BatchWait"/> behind a transaction
-/// in flight, so a hung request delays only its own writes), and they go when their day partition is dropped after
+/// the claims, releases and blob events' marks of the forwards in flight share entity-group transactions; inline events'
+/// marks ride with their log entries in a lane of their own, and the log's other outcomes have theirs, so a claim never
+/// waits behind the log's larger rows; and none waits longer than <see cref="BatchWait"/> behind a transaction in flight,
+/// so a hung request delays only its own writes), and they go when their day partition is dropped after
 /// <c>Deliveries__RetentionDays</c>.
 /// </summary>
 public sealed class DeliveryLedger(StorageAccount storage, TimeProvider time, IOptions<DeliveriesOptions> options)

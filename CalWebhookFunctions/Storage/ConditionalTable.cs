@@ -19,25 +19,18 @@ public sealed class ConditionalTable(TableClient table, Func<Task>? written = nu
 
     /// <summary>Inserts the row, creating the table on first use; false when a row with its keys exists.</summary>
     public Task<bool> TryInsertAsync<TRow>(TRow row, CancellationToken cancellationToken) where TRow : class, ITableEntity =>
-        WriteAsync(row, batches is not null
-            ? () => BatchedAsync(new(TableTransactionActionType.Add, row), cancellationToken)
-            : () => MissingResource.CreateAndRetryAsync(
-                () => table.AddEntityAsync(row, cancellationToken), () => table.CreateIfNotExistsAsync(cancellationToken)), 409);
+        WriteAsync(row, new(TableTransactionActionType.Add, row), cancellationToken, 409);
 
     /// <summary>Replaces the row if it still has the row's ETag; false when it changed or is gone.</summary>
     public Task<bool> TryReplaceAsync<TRow>(TRow row, CancellationToken cancellationToken) where TRow : class, ITableEntity =>
-        WriteAsync(row, batches is not null
-            ? () => BatchedAsync(new(TableTransactionActionType.UpdateReplace, row, row.ETag), cancellationToken)
-            : () => table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken), 404, 412);
+        WriteAsync(row, new(TableTransactionActionType.UpdateReplace, row, row.ETag), cancellationToken, 404, 412);
 
     /// <summary>Deletes the row if it still has the row's ETag; false when it changed. A row already gone counts as deleted.</summary>
     public async Task<bool> TryDeleteAsync(ITableEntity row, CancellationToken cancellationToken)
     {
         try
         {
-            return await WriteAsync(row, batches is not null
-                ? () => BatchedAsync(new(TableTransactionActionType.Delete, row, row.ETag), cancellationToken)
-                : () => table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken), 412).ConfigureAwait(false);
+            return await WriteAsync(row, new(TableTransactionActionType.Delete, row, row.ETag), cancellationToken, 412).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -45,16 +38,28 @@ public sealed class ConditionalTable(TableClient table, Func<Task>? written = nu
         }
     }
 
-    /// <summary>One write through the group commit; cancelling stops the wait, not the write.</summary>
-    private async Task<Response> BatchedAsync(TableTransactionAction action, CancellationToken cancellationToken) =>
-        (await batches!.WriteAsync([action]).WaitAsync(cancellationToken).ConfigureAwait(false))[0];
+    /// <summary>
+    /// One write: through the group commit (cancelling stops the wait, not the write), or on its own as the plain request
+    /// (an insert creates the table when it is missing).
+    /// </summary>
+    private async Task<Response> SendAsync(TableTransactionAction action, CancellationToken cancellationToken)
+    {
+        if (batches is not null)
+        {
+            return (await batches.WriteAsync([action]).WaitAsync(cancellationToken).ConfigureAwait(false))[0];
+        }
+        return action.ActionType == TableTransactionActionType.Add
+            ? await MissingResource.CreateAndRetryAsync(() => table.SendAsync(action, cancellationToken),
+                () => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false)
+            : await table.SendAsync(action, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <param name="lost">The answers that mean another writer got there first.</param>
-    private async Task<bool> WriteAsync(ITableEntity row, Func<Task<Response>> write, params int[] lost)
+    private async Task<bool> WriteAsync(ITableEntity row, TableTransactionAction action, CancellationToken cancellationToken, params int[] lost)
     {
         try
         {
-            if ((await write().ConfigureAwait(false)).Headers.ETag is { } etag)
+            if ((await SendAsync(action, cancellationToken).ConfigureAwait(false)).Headers.ETag is { } etag)
             {
                 row.ETag = etag; // a delete's answer has none
             }
