@@ -11,6 +11,7 @@ public static class Program
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- --filter '*' --job short   (a few minutes)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- memory                     (memory at scale)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- breakdown                  (one forward, step by step)
+    // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- forward-cpu --concurrency 16 --latency realistic   (app vs Azurite CPU)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- load --count 2000          (volume run, bounded)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- azurite-calls              (Azurite's cost per call)
     public static async Task<int> Main(string[] args)
@@ -22,6 +23,10 @@ public static class Program
         if (args is ["breakdown", ..])
         {
             return await ForwardBreakdown.RunAsync();
+        }
+        if (args is ["forward-cpu", ..])
+        {
+            return await ForwardCpu.RunAsync(args);
         }
         if (args is ["load", ..])
         {
