@@ -14,6 +14,7 @@ public static class Program
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- forward-cpu --concurrency 16 --latency realistic   (app vs Azurite CPU)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- load --count 2000          (volume run, bounded)
     // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- azurite-calls              (Azurite's cost per call)
+    // dotnet run -c Release --project CalWebhookFunctions.Benchmarks -- azurite-table-calls        (Azurite's cost per table write)
     public static async Task<int> Main(string[] args)
     {
         if (args is ["memory", ..])
@@ -31,6 +32,10 @@ public static class Program
         if (args is ["load", ..])
         {
             return await LoadRun.RunAsync(args);
+        }
+        if (args is ["azurite-table-calls", ..])
+        {
+            return await AzuriteTableCalls.RunAsync(args);
         }
         if (args is ["azurite-calls", ..])
         {
