@@ -6,11 +6,12 @@ namespace CalWebhookFunctions.Benchmarks.Forwarding;
 
 /// <summary>
 /// <c>-- forward-cpu</c>: who is busy while events go through the forward path, against its floor. Drives the same cases
-/// as <see cref="ForwardPathBenchmarks"/> (64 events of 2 KiB a round, through the same loop, Azurite and receiver),
-/// alternating a round of the floor with a round of the path so that both see the same machine, and prints per event
-/// the median wall time (a path round ends when its delivered marks and log entries are written), the CPU time of this process (the app, the receiver and the loop) and of Azurite's node
-/// process (from /proc), and the storage requests. On a 2-core machine, the app's and Azurite's CPU add up: where both
-/// grow, the path pays for each.
+/// as <see cref="ForwardPathBenchmarks"/> (64 events of 2 KiB a round, through the same loop, Azurite and receiver; a
+/// path round ends when its delivered marks and log entries are written), alternating a round of the floor with a round
+/// of the path so that both see the same machine. Prints per event the median wall time, the CPU time of this process
+/// (the app, the receiver and the loop) and of Azurite's node process (from /proc, in 10 ms ticks: use enough rounds),
+/// and the storage requests. On a 2-core machine the app's and Azurite's CPU add up: where both grow, the path pays
+/// for each.
 /// Options: <c>--concurrency 1|16</c>, <c>--latency loopback|realistic</c>, <c>--rounds N</c> (20).
 /// </summary>
 public static class ForwardCpu

@@ -61,7 +61,7 @@ public class ForwardPathBenchmarks
     /// <summary>Storage requests sent so far by the app and the loop (for <see cref="ForwardCpu"/>).</summary>
     internal long RequestsSoFar => _relay!.Meter.Requests;
 
-    /// <summary>Writes the delivered marks and log entries still riding (for <see cref="ForwardCpu"/>: a round pays for its own).</summary>
+    /// <summary>Writes the delivered marks and log entries still riding, so that an invocation pays for its own.</summary>
     internal Task FlushMarksAsync() => _relay!.Get<DeliveryMarks>().FlushAsync();
 
     [GlobalSetup]
