@@ -69,9 +69,5 @@ public static class ForwardCpu
     private static void Print(string name, List<Round> rounds) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {name} | {Median(rounds, r => r.WallUs):F0} | {Median(rounds, r => r.AppUs):F0} | {Median(rounds, r => r.AzuriteUs):F0} | {Median(rounds, r => r.Requests):F2} |"));
 
-    private static double Median(List<Round> rounds, Func<Round, double> of)
-    {
-        var sorted = rounds.Select(of).Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
+    private static double Median(List<Round> rounds, Func<Round, double> of) => AzuriteCalls.Percentile([.. rounds.Select(of)], 0.5);
 }

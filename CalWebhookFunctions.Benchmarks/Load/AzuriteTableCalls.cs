@@ -18,6 +18,7 @@ public static class AzuriteTableCalls
     public static async Task<int> RunAsync(string[] args)
     {
         var rounds = LoadOptions.IntArg(args, "--rounds", 8);
+        Console.WriteLine($"Azurite: {AzuritePatch.Describe()}");
         await using var azurite = await Azurite.StartAsync();
         var table = new TableClient(azurite.ConnectionString, "Calls");
         await table.CreateAsync();
@@ -53,7 +54,6 @@ public static class AzuriteTableCalls
             await call();
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        times.Sort();
-        return times[Samples / 2];
+        return AzuriteCalls.Percentile(times, 0.5);
     }
 }
